@@ -1,0 +1,117 @@
+"""Roles are Django groups with permissions (SPEC: Users (roles)). Scope lives on the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+CUSTOMER = "customer"
+SERVICE_DESK = "service_desk"
+SERVICE_MANAGER = "service_manager"
+DISPATCHER = "dispatcher"
+FIELD_ENGINEER = "field_engineer"
+BRANCH_STAFF = "branch_staff"
+TECH_SUPPORT = "tech_support"
+PROCESS_TECH = "process_tech"
+QUALITY = "quality"
+REPAIR = "repair"
+PRODUCTION = "production"
+WAREHOUSE = "warehouse"
+SALES = "sales"
+ENGINEERING = "engineering"
+GM_OFFICE = "gm_office"
+SYSADMIN = "sysadmin"
+
+ROLE_LABELS = {
+    CUSTOMER: _("Customer"),
+    SERVICE_DESK: _("Service desk"),
+    SERVICE_MANAGER: _("Service manager"),
+    DISPATCHER: _("Dispatcher"),
+    FIELD_ENGINEER: _("Field service engineer"),
+    BRANCH_STAFF: _("Branch office staff"),
+    TECH_SUPPORT: _("Technical support centre"),
+    PROCESS_TECH: _("Process technology dept"),
+    QUALITY: _("Quality / QA dept"),
+    REPAIR: _("Repair engineer"),
+    PRODUCTION: _("Production dept"),
+    WAREHOUSE: _("Warehouse / spare parts"),
+    SALES: _("Business / sales dept"),
+    ENGINEERING: _("Engineering dept"),
+    GM_OFFICE: _("General manager's office"),
+    SYSADMIN: _("System administrator"),
+}
+ALL_ROLES = list(ROLE_LABELS)
+
+MASTER = [
+    "customers.customer", "customers.site", "customers.contact",
+    "assets.productmodel", "assets.unit", "assets.salesorder", "assets.salesorderline", "assets.servicecontract",
+]
+REFERENCE = ["accounts.branch", "accounts.department", "accounts.skill", "accounts.engineerprofile"]
+CUSTOMER_RECORDS = ["customers.customer", "customers.site", "customers.contact", "assets.unit",
+                    "assets.salesorder", "assets.salesorderline", "assets.servicecontract"]
+
+
+def _perms(models: list[str], *actions: str) -> set[str]:
+    out = set()
+    for label in models:
+        app, model = label.split(".")
+        for action in actions:
+            out.add(f"{app}.{action}_{model}")
+    return out
+
+
+VIEW_ALL = _perms(MASTER + REFERENCE, "view") | {"core.view_attachment", "core.add_attachment"}
+EDIT_MASTER = _perms(MASTER, "add", "change")
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    CUSTOMER: _perms(CUSTOMER_RECORDS + ["assets.productmodel"], "view") | {"core.view_attachment"},
+    SERVICE_DESK: VIEW_ALL | EDIT_MASTER - _perms(["assets.productmodel"], "add", "change"),
+    SERVICE_MANAGER: VIEW_ALL | EDIT_MASTER | _perms(MASTER, "delete") | _perms(["accounts.engineerprofile"], "change")
+    | {"core.delete_attachment"},
+    DISPATCHER: VIEW_ALL,
+    FIELD_ENGINEER: VIEW_ALL,
+    BRANCH_STAFF: VIEW_ALL | _perms(["customers.customer", "customers.site", "customers.contact", "assets.unit"], "add", "change"),
+    TECH_SUPPORT: VIEW_ALL,
+    PROCESS_TECH: VIEW_ALL,
+    QUALITY: VIEW_ALL,
+    REPAIR: VIEW_ALL,
+    PRODUCTION: VIEW_ALL,
+    WAREHOUSE: VIEW_ALL,
+    SALES: VIEW_ALL | _perms(["customers.customer", "customers.site", "customers.contact", "assets.unit",
+                              "assets.salesorder", "assets.salesorderline", "assets.servicecontract"], "add", "change"),
+    ENGINEERING: VIEW_ALL | _perms(["assets.productmodel"], "add", "change"),
+    GM_OFFICE: VIEW_ALL | {"core.view_authorizationfailure", "core.view_workerheartbeat"},
+    SYSADMIN: VIEW_ALL | EDIT_MASTER | _perms(MASTER + REFERENCE + ["accounts.user", "accounts.engineerskill"],
+                                              "add", "change", "delete", "view")
+    | {"core.view_authorizationfailure", "core.view_workerheartbeat", "core.view_timelineevent",
+       "core.delete_attachment", "auth.view_group", "auth.change_group"},
+}
+
+
+def sync_roles(verbosity: int = 0) -> None:
+    """Create every role's group and give it exactly the permissions listed above."""
+    from django.contrib.auth.models import Group, Permission
+
+    wanted_all = set().union(*ROLE_PERMISSIONS.values())
+    by_code: dict[str, Any] = {}
+    for perm in Permission.objects.select_related("content_type"):
+        by_code[f"{perm.content_type.app_label}.{perm.codename}"] = perm
+    missing = sorted(code for code in wanted_all if code not in by_code)
+    if missing and verbosity:
+        print("roles: permissions not yet created:", ", ".join(missing))
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        group.permissions.set([by_code[c] for c in codes if c in by_code])
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """Runs once per migrate, after the last installed app has created its permissions."""
+    from django.apps import apps
+
+    if sender is list(apps.get_app_configs())[-1]:
+        sync_roles(verbosity=kwargs.get("verbosity", 0))
+
+
+def role_label(code: str) -> str:
+    return str(ROLE_LABELS.get(code, code))

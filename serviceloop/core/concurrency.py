@@ -1,0 +1,46 @@
+"""Optimistic locking: the second of two concurrent edits is refused, never silently lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+
+class StaleEditError(ValidationError):
+    pass
+
+
+def _user_or_none(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+@transaction.atomic
+def save_versioned(obj: models.Model, *, expected_version: int | None, user: Any) -> None:
+    """Save ``obj`` if nobody saved it since ``expected_version``, bumping the version.
+
+    The version is claimed with one conditional UPDATE, then the object is saved normally (so
+    django-simple-history records it). Raises StaleEditError("modified by X at T") otherwise.
+    """
+    obj.updated_by = _user_or_none(user)
+    if obj._state.adding:
+        obj.save()
+        return
+    model = type(obj)
+    expected = obj.version if expected_version is None else expected_version
+    claimed = model._default_manager.filter(pk=obj.pk, version=expected).update(version=expected + 1)
+    if not claimed:
+        current = model._default_manager.select_related("updated_by").filter(pk=obj.pk).first()
+        editor = current.updated_by if current is not None else None
+        who = (editor.get_full_name() or editor.get_username()) if editor else _("another user")
+        when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M:%S") if current else ""
+        raise StaleEditError(
+            _("This record was modified by %(who)s at %(when)s. Reload it and apply your change again.")
+            % {"who": who, "when": when},
+            code="stale",
+        )
+    obj.version = expected + 1
+    obj.save()

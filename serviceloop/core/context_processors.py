@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# (label, url name, permission needed to see the entry)
+NAV_ITEMS = [
+    (_("Customers"), "customers:list", "customers.view_customer"),
+    (_("Units"), "assets:unit_list", "assets.view_unit"),
+    (_("Sales orders"), "assets:so_list", "assets.view_salesorder"),
+    (_("Service contracts"), "assets:contract_list", "assets.view_servicecontract"),
+    (_("Product models"), "assets:model_list", "assets.view_productmodel"),
+    (_("System status"), "core:status", "core.view_workerheartbeat"),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        for label, name, perm in NAV_ITEMS:
+            if user.has_perm(perm):
+                try:
+                    items.append({"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))})
+                except NoReverseMatch:
+                    continue
+    return {
+        "nav_items": items,
+        "company_name": settings.COMPANY_NAME,
+        "company_name_en": settings.COMPANY_NAME_EN,
+    }

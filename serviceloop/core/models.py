@@ -1,0 +1,154 @@
+"""Shared building blocks: base models, scoping, numbering, timeline, attachments, audit."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .scoping import ScopedQuerySet
+
+
+class TimestampedModel(models.Model):
+    """Created/updated stamps, last editor, and a version column for optimistic locking."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = ScopedQuerySet.as_manager()
+
+    # Paths from this model to the scoping keys; None means "not scoped by this key".
+    # "customer": lookup to the Customer pk; "branch": lookup to the Branch pk.
+    scope_paths: dict[str, str | None] = {}
+    # Global reference data (no customer or branch) visible to anyone who holds the view permission.
+    scope_global: bool = False
+
+    class Meta:
+        abstract = True
+
+
+class DocumentSequence(models.Model):
+    """Monthly counters for document numbers: prefix + YYMM + sequence (CSI-2611-0042)."""
+
+    prefix = models.CharField(_("prefix"), max_length=12)
+    period = models.CharField(_("period"), max_length=4, help_text=_("YYMM"))
+    last_value = models.PositiveIntegerField(_("last value"), default=0)
+
+    class Meta:
+        verbose_name = _("document sequence")
+        verbose_name_plural = _("document sequences")
+        constraints = [models.UniqueConstraint(fields=["prefix", "period"], name="uniq_sequence_prefix_period")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.period}: {self.last_value}"
+
+
+class TimelineEvent(models.Model):
+    """处理记录: who did what, when, from -> to, on any record."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("record type"))
+    object_id = models.BigIntegerField(_("record id"))
+    subject = GenericForeignKey("content_type", "object_id")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+    verb = models.CharField(_("action"), max_length=40)
+    from_state = models.CharField(_("from"), max_length=40, blank=True)
+    to_state = models.CharField(_("to"), max_length=40, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    quantity = models.IntegerField(_("counted quantity"), null=True, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"], name="timeline_subject_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.verb}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"attachments/{instance.uploaded_at:%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class Attachment(models.Model):
+    """A file on any record. Downloaded only through the access gate of its record."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("record type"))
+    object_id = models.BigIntegerField(_("record id"))
+    subject = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type_sniffed = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="attachment_subject")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class AuthorizationFailure(models.Model):
+    """One audit row per refused access: a 404 for an invisible record, a 403 for a forbidden action."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    method = models.CharField(_("method"), max_length=10, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=20, blank=True)
+    target = models.CharField(_("target"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20)
+
+    class Meta:
+        verbose_name = _("authorisation failure")
+        verbose_name_plural = _("authorisation failures")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.outcome} {self.target}"
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by the periodic heartbeat task; the status page shows the last beat."""
+
+    name = models.CharField(_("worker"), max_length=50, unique=True)
+    beat_at = models.DateTimeField(_("last heartbeat"))
+    count = models.PositiveIntegerField(_("beats"), default=0)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.beat_at}"

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .access import audit_denial, get_for_user, require_model_perm
+from .attachments import attachment_add
+from .downloads import file_download
+from .forms import AttachmentForm, RateLimitedAuthenticationForm
+from .models import Attachment, AuthorizationFailure, WorkerHeartbeat
+
+
+class ServiceLoopLoginView(LoginView):
+    template_name = "core/login.html"
+    authentication_form = RateLimitedAuthenticationForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from serviceloop.assets.models import Unit
+    from serviceloop.customers.models import Customer
+
+    user = request.user
+    context = {
+        "roles": [_role_label(name) for name in user.groups.values_list("name", flat=True)],
+        "recent_units": Unit.objects.restrict(user).select_related("customer", "product_model").order_by("-id")[:8],
+        "customer_count": Customer.objects.restrict(user).order_by()[:1001].count(),
+    }
+    return render(request, "core/home.html", context)
+
+
+def _role_label(name: str) -> str:
+    from serviceloop.accounts.roles import role_label
+
+    return role_label(name)
+
+
+@login_required
+def status(request: HttpRequest) -> HttpResponse:
+    """System status for administrators: worker heartbeat, database, queue."""
+    require_model_perm(request, WorkerHeartbeat, "view")
+    beat = WorkerHeartbeat.objects.filter(name="huey").first()
+    age = (timezone.now() - beat.beat_at).total_seconds() if beat else None
+    context = {
+        "beat": beat,
+        "beat_ok": age is not None and age < 180,
+        "beat_age": int(age) if age is not None else None,
+        "database": connection.vendor,
+        "queue": "Redis" if settings.REDIS_URL else "SQLite",
+        "failures": AuthorizationFailure.objects.select_related("user")[:20],
+        "warnings": status_warnings(),
+    }
+    return render(request, "core/status.html", context)
+
+
+def status_warnings() -> list[str]:
+    """Warnings from other parts of the system (later: calendar coverage); empty when all is well."""
+    return []
+
+
+def _subject(content_type_id: int, object_id: int):
+    try:
+        ct = ContentType.objects.get_for_id(content_type_id)
+    except ContentType.DoesNotExist:
+        raise Http404 from None
+    model = ct.model_class()
+    if model is None or not hasattr(model._default_manager, "restrict"):
+        raise Http404
+    return model, object_id
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        audit_denial(request, action="view", target=f"core.Attachment:{pk}", outcome="not_found")
+        raise Http404
+    model, object_id = _subject(attachment.content_type_id, attachment.object_id)
+    get_for_user(request, model, "view", pk=object_id)
+    require_model_perm(request, Attachment, "view")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is missing from storage.")) from None
+    return file_download(handle, attachment.original_name, attachment.content_type_sniffed)
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, content_type_id: int, object_id: int) -> HttpResponse:
+    model, object_id = _subject(content_type_id, object_id)
+    subject = get_for_user(request, model, "view", pk=object_id)
+    require_model_perm(request, Attachment, "add")
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment_add(
+                subject=subject, upload=form.cleaned_data["file"], user=request.user,
+                description=form.cleaned_data["description"],
+            )
+            messages.success(request, _("File attached."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", {"message": str(exception or "")}, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+

@@ -1,0 +1,22 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from serviceloop.accounts.models import Branch
+
+from .choices import CustomerLevel
+from .models import Customer
+
+
+class CustomerFilter(django_filters.FilterSet):
+    level = django_filters.ChoiceFilter(label=_("customer level"), choices=CustomerLevel.choices,
+                                        empty_label=_("all"))
+    branch = django_filters.ModelChoiceFilter(label=_("branch"), queryset=Branch.objects.all(), empty_label=_("all"))
+
+    class Meta:
+        model = Customer
+        fields = ["level", "branch"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            field.widget.attrs.setdefault("class", "form-select form-select-sm")
