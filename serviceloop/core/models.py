@@ -152,3 +152,53 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.beat_at}"
+
+
+class WorkCalendar(TimestampedModel):
+    """工作日历: working hours per working day, or round the clock for contracts that buy 24/7."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    working_hours = models.CharField(
+        _("working hours"), max_length=100, default="08:30-12:00,13:00-17:30",
+        help_text=_("Periods of a working day, e.g. 08:30-12:00,13:00-17:30."),
+    )
+    round_the_clock = models.BooleanField(_("24/7"), default=False)
+    is_default = models.BooleanField(_("default calendar"), default=False)
+
+    scope_global = True
+
+    class Meta:
+        verbose_name = _("work calendar")
+        verbose_name_plural = _("work calendars")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .workcalendar import parse_periods
+
+        if not self.round_the_clock:
+            try:
+                parse_periods(self.working_hours)
+            except ValueError as exc:
+                raise ValidationError({"working_hours": str(exc)}) from None
+
+
+class CalendarDay(models.Model):
+    """A company holiday or make-up working day (调休) that overrides the statutory calendar."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working = models.BooleanField(_("working day"), help_text=_("Ticked: a make-up working day; not ticked: a day off."))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("company calendar day")
+        verbose_name_plural = _("company calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"

@@ -66,8 +66,10 @@ def status(request: HttpRequest) -> HttpResponse:
 
 
 def status_warnings() -> list[str]:
-    """Warnings from other parts of the system (later: calendar coverage); empty when all is well."""
-    return []
+    """Warnings from other parts of the system; empty when all is well."""
+    from .workcalendar import calendar_warnings
+
+    return calendar_warnings(timezone.localdate())
 
 
 def _subject(content_type_id: int, object_id: int):
