@@ -25,7 +25,7 @@ def _save(obj: Any, *, user: Any, expected_version: int | None) -> Any:
 
 
 @transaction.atomic
-def product_model_save(*, user: Any, instance: ProductModel, expected_version: int | None = None, **_: Any) -> ProductModel:
+def product_model_save(*, user: Any, instance: ProductModel, expected_version: int | None = None, **_kwargs: Any) -> ProductModel:
     instance.code = instance.code.strip().upper()
     obj = _save(instance, user=user, expected_version=expected_version)
     if not instance._state.adding:
@@ -41,7 +41,7 @@ def product_model_save(*, user: Any, instance: ProductModel, expected_version: i
 
 
 @transaction.atomic
-def unit_save(*, user: Any, instance: Unit, expected_version: int | None = None, **_: Any) -> Unit:
+def unit_save(*, user: Any, instance: Unit, expected_version: int | None = None, **_kwargs: Any) -> Unit:
     instance.serial_number = instance.serial_number.strip().upper()
     if instance.site_id and not instance.customer_id:
         instance.customer_id = instance.site.customer_id
@@ -52,9 +52,13 @@ def unit_save(*, user: Any, instance: Unit, expected_version: int | None = None,
 @transaction.atomic
 def sales_order_save(
     *, user: Any, instance: SalesOrder, lines: list[dict[str, Any]] | None = None,
-    expected_version: int | None = None, **_: Any,
+    expected_version: int | None = None, **_kwargs: Any,
 ) -> SalesOrder:
-    """Save an SO and (if given) replace its lines. Serial numbers must match the quantity."""
+    """Save an SO and (if given) replace its lines. Serial numbers must match the quantity.
+
+    A line dict may carry the ``id`` of an existing line of this order: that line is updated in
+    place (units keep their link to it); lines not mentioned are deleted; the rest are created.
+    """
     if not instance.number:
         instance.number = next_number("SO")
     instance.number = instance.number.strip().upper()
@@ -77,19 +81,34 @@ def sales_order_save(
             seen.update(serials)
         if errors:
             raise ValidationError(errors)
-        obj.lines.all().delete()
-        for index, line in enumerate(lines, start=1):
-            SalesOrderLine.objects.create(
-                order=obj, line_no=index, product_model=line["product_model"], quantity=line["quantity"],
-                serial_numbers="\n".join(parse_serials(line.get("serial_numbers", ""))), updated_by=obj.updated_by,
-            )
+        _replace_lines(obj, lines)
     return obj
+
+
+def _replace_lines(order: SalesOrder, lines: list[dict[str, Any]]) -> None:
+    existing = {line.pk: line for line in order.lines.all()}
+    kept_ids = [line.get("id") for line in lines if line.get("id")]
+    unknown = [pk for pk in kept_ids if pk not in existing]
+    if unknown or len(set(kept_ids)) != len(kept_ids):
+        raise ValidationError({"lines": _("A line does not belong to this sales order.")})
+    SalesOrderLine.objects.filter(order=order).exclude(pk__in=kept_ids).delete()
+    # renumber in two steps so the (order, line_no) constraint never sees a duplicate
+    for index, pk in enumerate(kept_ids, start=1):
+        SalesOrderLine.objects.filter(pk=pk).update(line_no=20000 + index)
+    for index, line in enumerate(lines, start=1):
+        row = existing.get(line.get("id")) or SalesOrderLine(order=order)
+        row.line_no = index
+        row.product_model = line["product_model"]
+        row.quantity = line["quantity"]
+        row.serial_numbers = "\n".join(parse_serials(line.get("serial_numbers", "")))
+        row.updated_by = order.updated_by
+        row.save()
 
 
 @transaction.atomic
 def contract_save(
     *, user: Any, instance: ServiceContract, units: list[Unit] | None = None,
-    expected_version: int | None = None, **_: Any,
+    expected_version: int | None = None, **_kwargs: Any,
 ) -> ServiceContract:
     if not instance.number:
         instance.number = next_number("SC")

@@ -2,20 +2,67 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
-from serviceloop.core.generic import GatedDetailView, GatedListView
-from serviceloop.core.listing import Column, ListSpec
+from serviceloop.core.access import get_for_user, require_model_perm
+from serviceloop.core.generic import GatedDeleteView, GatedDetailView, GatedEditView, GatedListView
+from serviceloop.core.listing import Column, ListPage, ListSpec
+from serviceloop.core.pdf import pdf_response
+from serviceloop.core.timeline import events_for
 
-from . import selectors
+from . import selectors, services
 from .filters import ContractFilter, ProductModelFilter, SalesOrderFilter, UnitFilter
+from .forms import ProductModelForm, SalesOrderForm, ServiceContractForm, UnitForm
 from .models import ProductModel, SalesOrder, ServiceContract, Unit
+from .qr import unit_qr_data_uri, unit_qr_svg, unit_qr_url
 from .warranty import warranty_state
+
+MAX_LABELS = 240
+LABELS_PER_PAGE = 24  # 3 x 8 labels of 70 x 37 mm on A4
 
 
 def _date(value):
     return value.strftime("%Y-%m-%d") if value else ""
+
+
+def _reversible(name: str | None) -> str | None:
+    """The URL name if it exists yet (the Excel import pages are added by another feature)."""
+    if not name:
+        return None
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return None
+    return name
+
+
+class _ImportableListView(GatedListView):
+    def extra_context(self) -> dict[str, Any]:
+        context = super().extra_context()
+        if not _reversible(self.import_url_name):
+            context["import_url_name"] = None
+        return context
+
+
+def _save_or_reset(save, instance, **kwargs):
+    """Call a service; if it refuses a new record, the instance is new again (its writes rolled back)."""
+    creating = instance._state.adding
+    try:
+        return save(instance=instance, **kwargs)
+    except Exception:
+        if creating:
+            instance.pk = None
+            instance._state.adding = True
+        raise
 
 
 UNIT_LIST = ListSpec(
@@ -35,11 +82,13 @@ UNIT_LIST = ListSpec(
 )
 
 
-class UnitListView(GatedListView):
+class UnitListView(_ImportableListView):
     model = Unit
     spec = UNIT_LIST
     title = _("Units")
-    create_url_name = None
+    template_name = "assets/unit_list.html"
+    create_url_name = "assets:unit_create"
+    import_url_name = "imports:units"
     export_name = "units"
 
     def base_queryset(self):
@@ -59,7 +108,103 @@ class UnitDetailView(GatedDetailView):
         return {
             "verdict": warranty_state(obj, timezone.localdate()),
             "contracts": selectors.contracts_of_unit(self.request.user, obj),
+            "qr_url": unit_qr_url(obj),
+            "today": timezone.localdate(),
         }
+
+
+class UnitEditView(GatedEditView):
+    model = Unit
+    form_class = UnitForm
+    title_create = _("New unit")
+    title_edit = _("Edit unit")
+
+    def initial(self, request):
+        return {"customer": request.GET.get("customer", "")}
+
+    @staticmethod
+    def save(*, user, instance, form):
+        return _save_or_reset(services.unit_save, instance, user=user, expected_version=form.expected_version)
+
+
+class UnitDeleteView(GatedDeleteView):
+    model = Unit
+    success_url_name = "assets:unit_list"
+
+
+def unit_qr_landing(request: HttpRequest, token: str) -> HttpResponse:
+    """Where a nameplate's QR code leads: the unit's service file, through the gate."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    unit = get_for_user(request, Unit, "view", qr_token=token)
+    return redirect(unit.get_absolute_url())
+
+
+@login_required
+@require_GET
+def unit_qr(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_for_user(request, Unit, "view", pk=pk)
+    response = HttpResponse(unit_qr_svg(unit, scale=6), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _labels_response(request: HttpRequest, units: list[Unit], filename: str) -> HttpResponse:
+    labels = [{"unit": u, "qr": unit_qr_data_uri(u)} for u in units]
+    pages = [labels[i : i + LABELS_PER_PAGE] for i in range(0, len(labels), LABELS_PER_PAGE)]
+    return pdf_response(request, "assets/print/labels.html", {"pages": pages}, filename)
+
+
+@login_required
+@require_GET
+def unit_labels(request: HttpRequest) -> HttpResponse:
+    """Nameplate labels (A4, 3 x 8) for the units the list's current filters select."""
+    require_model_perm(request, Unit, "view")
+    base = Unit.objects.select_related("product_model").restrict(request.user, "view")
+    page = ListPage(request, base, UNIT_LIST)
+    units = list(page.queryset[: MAX_LABELS + 1])
+    params = page.query_string(page=None)
+    back = reverse("assets:unit_list") + (f"?{params}" if params else "")
+    if not units:
+        messages.error(request, gettext("No units match the current filters, so there are no labels to print."))
+        return redirect(back)
+    if len(units) > MAX_LABELS:
+        messages.error(
+            request,
+            gettext("More than %(max)s units match the current filters. Narrow the filters to print at most "
+                    "%(max)s labels at once.") % {"max": MAX_LABELS},
+        )
+        return redirect(back)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return _labels_response(request, units, f"labels-{stamp}.pdf")
+
+
+@login_required
+@require_GET
+def unit_label(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_for_user(request, Unit, "view", queryset=Unit.objects.select_related("product_model"), pk=pk)
+    return _labels_response(request, [unit], f"label-{unit.serial_number}.pdf")
+
+
+@login_required
+@require_GET
+def unit_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The unit's service file (服务档案) as a PDF."""
+    unit = get_for_user(
+        request, Unit, "view",
+        queryset=Unit.objects.select_related("product_model", "customer__branch", "site", "so_line__order"), pk=pk,
+    )
+    today = timezone.localdate()
+    context = {
+        "object": unit,
+        "verdict": warranty_state(unit, today),
+        "contracts": selectors.contracts_of_unit(request.user, unit),
+        "events": events_for(unit)[:200],
+        "qr": unit_qr_data_uri(unit),
+        "today": today,
+    }
+    return pdf_response(request, "assets/print/unit_file.html", context, f"service-file-{unit.serial_number}.pdf")
 
 
 SO_LIST = ListSpec(
@@ -75,10 +220,12 @@ SO_LIST = ListSpec(
 )
 
 
-class SalesOrderListView(GatedListView):
+class SalesOrderListView(_ImportableListView):
     model = SalesOrder
     spec = SO_LIST
     title = _("Sales orders")
+    create_url_name = "assets:so_create"
+    import_url_name = "imports:sales_orders"
     export_name = "sales-orders"
 
     def base_queryset(self):
@@ -90,10 +237,35 @@ class SalesOrderDetailView(GatedDetailView):
     template_name = "assets/salesorder_detail.html"
 
     def base_queryset(self):
-        return SalesOrder.objects.select_related("customer")
+        return SalesOrder.objects.select_related("customer__branch")
 
     def get_context(self, obj):
-        return {"lines": obj.lines.select_related("product_model")}
+        units = Unit.objects.restrict(self.request.user, "view").filter(so_line__order=obj)
+        return {
+            "lines": obj.lines.select_related("product_model"),
+            "units": units.select_related("product_model", "site", "so_line").order_by("serial_number")[:200],
+        }
+
+
+class SalesOrderEditView(GatedEditView):
+    model = SalesOrder
+    form_class = SalesOrderForm
+    template_name = "assets/salesorder_form.html"
+    title_create = _("New sales order")
+    title_edit = _("Edit sales order")
+
+    def initial(self, request):
+        return {"order_date": timezone.localdate()}
+
+    @staticmethod
+    def save(*, user, instance, form):
+        return _save_or_reset(services.sales_order_save, instance, user=user, lines=form.line_data(),
+                              expected_version=form.expected_version)
+
+
+class SalesOrderDeleteView(GatedDeleteView):
+    model = SalesOrder
+    success_url_name = "assets:so_list"
 
 
 CONTRACT_LIST = ListSpec(
@@ -116,6 +288,7 @@ class ContractListView(GatedListView):
     model = ServiceContract
     spec = CONTRACT_LIST
     title = _("Service contracts")
+    create_url_name = "assets:contract_create"
     export_name = "contracts"
 
     def base_queryset(self):
@@ -127,10 +300,43 @@ class ContractDetailView(GatedDetailView):
     template_name = "assets/contract_detail.html"
 
     def base_queryset(self):
-        return ServiceContract.objects.select_related("customer")
+        return ServiceContract.objects.select_related("customer__branch")
 
     def get_context(self, obj):
-        return {"units": obj.units.select_related("product_model")[:200]}
+        today = timezone.localdate()
+        if obj.end_date < today:
+            period_state, period_css = gettext("expired"), "secondary"
+        elif obj.start_date > today:
+            period_state, period_css = gettext("not yet started"), "warning"
+        else:
+            period_state, period_css = gettext("in force today"), "success"
+        units = Unit.objects.restrict(self.request.user, "view").filter(contracts=obj)
+        units = units.select_related("product_model", "site")
+        return {
+            "units": units.order_by("serial_number")[:200],
+            "period_state": period_state,
+            "period_css": period_css,
+        }
+
+
+class ContractEditView(GatedEditView):
+    model = ServiceContract
+    form_class = ServiceContractForm
+    title_create = _("New service contract")
+    title_edit = _("Edit service contract")
+
+    def initial(self, request):
+        return {"customer": request.GET.get("customer", "")}
+
+    @staticmethod
+    def save(*, user, instance, form):
+        return _save_or_reset(services.contract_save, instance, user=user, units=list(form.cleaned_data["units"]),
+                              expected_version=form.expected_version)
+
+
+class ContractDeleteView(GatedDeleteView):
+    model = ServiceContract
+    success_url_name = "assets:contract_list"
 
 
 MODEL_LIST = ListSpec(
@@ -150,9 +356,38 @@ class ProductModelListView(GatedListView):
     model = ProductModel
     spec = MODEL_LIST
     title = _("Product models")
+    create_url_name = "assets:model_create"
     export_name = "product-models"
+
+
+UNIT_COUNT_CAP = 1000
 
 
 class ProductModelDetailView(GatedDetailView):
     model = ProductModel
     template_name = "assets/productmodel_detail.html"
+
+    def get_context(self, obj):
+        units = Unit.objects.restrict(self.request.user, "view").filter(product_model=obj)
+        n = units.order_by()[: UNIT_COUNT_CAP + 1].count()
+        return {
+            "unit_count": f"{UNIT_COUNT_CAP:,}+" if n > UNIT_COUNT_CAP else f"{n:,}",
+            "recent_units": units.select_related("customer").order_by("-id")[:20],
+        }
+
+
+class ProductModelEditView(GatedEditView):
+    model = ProductModel
+    form_class = ProductModelForm
+    title_create = _("New product model")
+    title_edit = _("Edit product model")
+
+    @staticmethod
+    def save(*, user, instance, form):
+        return _save_or_reset(services.product_model_save, instance, user=user,
+                              expected_version=form.expected_version)
+
+
+class ProductModelDeleteView(GatedDeleteView):
+    model = ProductModel
+    success_url_name = "assets:model_list"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils.formats import date_format
@@ -28,10 +28,19 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, day)
 
 
+def warranty_end_for(start: date, months: int) -> date:
+    target = add_months(start, months)
+    if target.day < start.day:  # the month has no matching day: the period ends on its last day
+        return target
+    return target - timedelta(days=1)
+
+
 def warranty_period(unit: Unit) -> tuple[str, date | None, date | None]:
     """(basis, start, end): the first date present in settings.WARRANTY_START_ORDER starts it.
 
-    The warranty covers ``warranty_months`` months: it ends the day before the same day-of-month.
+    The warranty covers ``warranty_months`` months: it ends the day before the same day of the
+    month, or on the last day of the month when that month has no such day (Jan 31 + 1 month ->
+    Feb 28), as periods counted in months are reckoned in Chinese civil law.
     """
     for basis in settings.WARRANTY_START_ORDER:
         attr = _BASIS_FIELDS.get(basis)
@@ -40,7 +49,7 @@ def warranty_period(unit: Unit) -> tuple[str, date | None, date | None]:
         start = getattr(unit, attr)
         if start:
             months = unit.product_model.warranty_months
-            end = date.fromordinal(add_months(start, months).toordinal() - 1) if months else None
+            end = warranty_end_for(start, months) if months else None
             return basis, start, end
     return WarrantyBasis.NONE, None, None
 
