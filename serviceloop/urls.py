@@ -20,6 +20,7 @@ urlpatterns = [
     path("core/", include("serviceloop.core.urls")),
     path("customers/", include("serviceloop.customers.urls")),
     path("assets/", include("serviceloop.assets.urls")),
+    path("imports/", include("serviceloop.core.import_urls")),
     path("api/v1/", include("serviceloop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,12 +1,14 @@
-"""Excel: list exports with the current filters, and the import framework.
+"""Excel: list exports with the current filters (through the access gate) and shared styles.
 
-Imports follow one shape: download a template -> fill it -> upload -> a row-by-row error report
-(row, column, message in the user's language); nothing is imported while any row has an error.
+Imports (core/imports.py) follow one shape: download a template -> fill it -> upload -> a row-by-row
+error report (row, column, message in the user's language); nothing is imported while any row has an
+error.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -15,11 +17,14 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 
 from .listing import Column
 
 EXPORT_ROW_LIMIT = 100_000
+HEADER_FONT = Font(bold=True)
+REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -31,6 +36,25 @@ def _cell(value: Any) -> Any:
     if isinstance(value, (date, int, float)):
         return value
     return str(value)
+
+
+def sheet_title(text: Any) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    cleaned = re.sub(r"[\[\]:*?/\\]", " ", str(text)).strip()
+    return cleaned[:31] or "Sheet1"
+
+
+def safe_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
+    """Cells for a write-only sheet: text that starts with '=' stays text and never becomes a formula."""
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            out.append(cell)
+        else:
+            out.append(value)
+    return out
 
 
 def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
@@ -47,17 +71,19 @@ def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
 def export_rows(title: str, columns: list[Column], rows: Iterable[Any], filename: str) -> HttpResponse:
     """One sheet: a header row and one row per record, at most EXPORT_ROW_LIMIT rows."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([str(c.label) for c in columns])
+    sheet = workbook.create_sheet(title=sheet_title(title))
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=str(column.label))
+        cell.font = HEADER_FONT
+        header.append(cell)
+    sheet.append(header)
     written = 0
     for row in rows:
         if written >= EXPORT_ROW_LIMIT:
             sheet.append([_("Export stopped at %(limit)s rows: narrow the filters.") % {"limit": EXPORT_ROW_LIMIT}])
             break
-        sheet.append([_cell(c.value(row)) for c in columns])
+        sheet.append(safe_row(sheet, [_cell(c.value(row)) for c in columns]))
         written += 1
     return xlsx_response(workbook, filename)
 
-
-HEADER_FONT = Font(bold=True)
-REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")

@@ -34,7 +34,7 @@ class CustomerListView(GatedListView):
     spec = CUSTOMER_LIST
     title = _("Customers")
     create_url_name = "customers:create"
-    import_url_name = None  # set by the Excel import feature
+    import_url_name = "imports:customers"
     export_name = "customers"
 
     def base_queryset(self):

@@ -1,0 +1,177 @@
+"""Admin for the shared building blocks, and the base classes every app's admin uses.
+
+- No admin list counts a whole table: ``show_full_result_count = False`` everywhere, and big
+  tables use ``CappedCountPaginator`` (counts at most ``cap`` + 1 rows).
+- Saving goes through the app's service when one is named (numbering, timeline, history,
+  version column stay consistent); otherwise the version is bumped and a timeline event written.
+- Audit tables (timeline, refused accesses, heartbeats, counters) are read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Attachment,
+    AuthorizationFailure,
+    CalendarDay,
+    DocumentSequence,
+    TimelineEvent,
+    TimestampedModel,
+    WorkCalendar,
+    WorkerHeartbeat,
+)
+from .timeline import record_event
+
+STAMP_FIELDS = ("version", "updated_by", "created_at", "updated_at")
+
+
+class CappedCountPaginator(Paginator):
+    """A paginator that counts at most ``cap`` + 1 rows (SELECT COUNT(*) FROM (... LIMIT n))."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        object_list = self.object_list
+        if hasattr(object_list, "order_by"):
+            return object_list.order_by()[: self.cap + 1].count()
+        return len(object_list)
+
+
+class ServiceLoopAdminMixin:
+    """Shared behaviour: no full counts; saves through the app's service."""
+
+    show_full_result_count = False
+    # the app's service: save(user=, instance=, expected_version=) -> instance
+    service: Callable[..., Any] | None = None
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if issubclass(self.model, TimestampedModel):  # type: ignore[attr-defined]
+            fields += tuple(f for f in STAMP_FIELDS if f not in fields)
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not isinstance(obj, TimestampedModel):
+            return super().save_model(request, obj, form, change)  # type: ignore[misc]
+        # The admin edits the current row (it does not carry the version the form was opened with),
+        # so the expected version is the stored one; the save still bumps it for other editors.
+        current = None
+        if change and obj.pk:
+            current = type(obj)._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+            if current is not None:
+                obj.version = current
+        obj._history_user = request.user
+        service = type(self).service
+        if service is not None:
+            service(user=request.user, instance=obj, expected_version=current)
+            return None
+        from .concurrency import save_versioned
+
+        creating = obj._state.adding
+        save_versioned(obj, expected_version=current, user=request.user)
+        record_event(obj, actor=request.user, verb="created" if creating else "updated", data={"via": "admin"})
+        return None
+
+
+class ServiceLoopAdmin(ServiceLoopAdminMixin, admin.ModelAdmin):
+    pass
+
+
+class ServiceLoopHistoryAdmin(ServiceLoopAdminMixin, SimpleHistoryAdmin):
+    """For models with django-simple-history: adds the History button."""
+
+
+class BigTableAdminMixin:
+    """For tables that grow without bound: capped count, no facet counts."""
+
+    paginator = CappedCountPaginator
+    show_facets = admin.ShowFacets.NEVER
+
+
+class ReadOnlyAdminMixin:
+    """Audit records: nobody adds, edits or deletes them through the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ServiceLoopAdmin):
+    list_display = ("at", "content_type", "object_id", "verb", "from_state", "to_state", "actor", "quantity")
+    list_filter = ("content_type",)
+    list_select_related = ("content_type", "actor")
+    search_fields = ("verb",)
+    search_help_text = _("A record id, or an action such as created.")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if term.isdigit():  # a record id: uses the (content type, record id) index
+            return queryset.filter(object_id=int(term)), False
+        return queryset.filter(verb=term) if term else queryset, False
+
+
+@admin.register(AuthorizationFailure)
+class AuthorizationFailureAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ServiceLoopAdmin):
+    list_display = ("at", "username", "outcome", "action", "method", "path", "target", "ip")
+    list_filter = ("outcome", "action")
+    search_fields = ("=username", "^path", "^target")
+    list_select_related = ("user",)
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdminMixin, ServiceLoopAdmin):
+    list_display = ("name", "beat_at", "count")
+
+
+@admin.register(DocumentSequence)
+class DocumentSequenceAdmin(ReadOnlyAdminMixin, ServiceLoopAdmin):
+    list_display = ("prefix", "period", "last_value")
+    list_filter = ("prefix",)
+    search_fields = ("=prefix", "=period")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(BigTableAdminMixin, ServiceLoopAdmin):
+    """Files are added on their record's page (type sniffing, size limit); here only described or removed."""
+
+    list_display = ("original_name", "content_type", "object_id", "content_type_sniffed", "size", "uploaded_by",
+                    "uploaded_at")
+    list_filter = ("content_type",)
+    list_select_related = ("content_type", "uploaded_by")
+    search_fields = ("^original_name", "=sha256")
+    readonly_fields = ("content_type", "object_id", "file", "original_name", "content_type_sniffed", "size", "sha256",
+                       "uploaded_by", "uploaded_at")
+    fields = (*readonly_fields, "description")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WorkCalendar)
+class WorkCalendarAdmin(ServiceLoopAdmin):
+    list_display = ("code", "name", "working_hours", "round_the_clock", "is_default")
+    list_filter = ("round_the_clock", "is_default")
+    search_fields = ("code", "name")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(ServiceLoopAdmin):
+    list_display = ("date", "is_working", "note")
+    list_filter = ("is_working",)
+    search_fields = ("note",)
+    date_hierarchy = "date"
