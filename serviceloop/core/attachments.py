@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from typing import Any
 
 import filetype
@@ -12,10 +13,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .downloads import safe_filename
 from .models import Attachment
 from .timeline import record_event
 
@@ -35,6 +38,8 @@ SNIFFED_AS = {
     "xlsx": {"application/zip", DOCUMENT_TYPES["xlsx"]}, "docx": {"application/zip", DOCUMENT_TYPES["docx"]},
 }
 MAX_IMAGE_PIXELS = 40_000_000
+# the part every Office file of that kind holds (a renamed zip of something else does not)
+OOXML_PARTS = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
 
 
 def _extension(name: str) -> str:
@@ -54,20 +59,11 @@ def validate_upload(name: str, data: bytes) -> tuple[str, str, bytes]:
         raise ValidationError(_("The file is empty."), code="empty")
     if len(data) > settings.ATTACHMENT_MAX_BYTES:
         raise ValidationError(
-            _("The file is larger than %(mb)s MB.") % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+            _("The file is larger than %(size)s.") % {"size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)},
             code="size",
         )
     if ext in TEXT_TYPES:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                data = data.decode("gb18030").encode("utf-8")
-            except UnicodeDecodeError:
-                raise ValidationError(_("This text file is not readable text."), code="content") from None
-        if b"\x00" in data:
-            raise ValidationError(_("This text file is not readable text."), code="content")
-        return ext, ALLOWED[ext], data
+        return ext, ALLOWED[ext], _text_as_utf8(data, bom=(ext == "csv"))
     kind = filetype.guess(data)
     sniffed = kind.mime if kind else ""
     if sniffed not in SNIFFED_AS[ext]:
@@ -76,15 +72,54 @@ def validate_upload(name: str, data: bytes) -> tuple[str, str, bytes]:
         )
     if ext in IMAGE_TYPES:
         data = _reencode_image(data, ext)
+    elif ext in ("zip", *OOXML_PARTS):
+        _check_zip(data, ext)
     return ext, ALLOWED[ext], data
 
 
-def _reencode_image(data: bytes, ext: str) -> bytes:
-    """Decode and re-encode: drops metadata and anything hidden after the image data."""
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+def _check_zip(data: bytes, ext: str) -> None:
+    """A zip (or Office file) must open as one; only its directory is read, nothing is unpacked."""
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        names = None
+    if names is None or (ext in OOXML_PARTS and OOXML_PARTS[ext] not in names):
+        raise ValidationError(
+            _("The content of this file does not match its .%(ext)s extension.") % {"ext": ext}, code="content"
+        )
+
+
+def _text_as_utf8(data: bytes, *, bom: bool = False) -> bytes:
+    """Text stored as UTF-8: UTF-8 as is, UTF-16 with a BOM and GB18030/GBK (Chinese Windows) converted.
+
+    CSV files keep a UTF-8 BOM, which is how Excel recognises UTF-8 when it opens them.
+    """
+    encodings = ["utf-16"] if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ["utf-8-sig", "gb18030"]
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationError(_("This text file is not readable text."), code="content")
+    if "\x00" in text:
+        raise ValidationError(_("This text file is not readable text."), code="content")
+    return text.encode("utf-8-sig" if bom else "utf-8")
+
+
+def _reencode_image(data: bytes, ext: str) -> bytes:
+    """Decode and re-encode: drops metadata (EXIF, GPS) and anything hidden after the image data.
+
+    The EXIF orientation is applied first, so a phone photo stays the right way up without it.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            if opened.width * opened.height > MAX_IMAGE_PIXELS:
+                raise ValidationError(_("This image is too large."), code="size")
+            opened.load()
+            img = ImageOps.exif_transpose(opened)
             out = io.BytesIO()
             if ext in ("jpg", "jpeg"):
                 img.convert("RGB").save(out, format="JPEG", quality=88)
@@ -93,13 +128,14 @@ def _reencode_image(data: bytes, ext: str) -> bytes:
             else:
                 img.save(out, format="WEBP", quality=88)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError, SyntaxError):
         raise ValidationError(_("This image cannot be read."), code="content") from None
 
 
 @transaction.atomic
 def attachment_add(*, subject: models.Model, upload: Any, user: Any, description: str = "") -> Attachment:
-    name = (getattr(upload, "name", "") or "file").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    # the name as the user knows it, without any path, control characters or quotes
+    name = safe_filename((getattr(upload, "name", "") or "file").replace("\\", "/").rsplit("/", 1)[-1])[:200]
     data = upload.read(settings.ATTACHMENT_MAX_BYTES + 1)
     ext, mime, stored = validate_upload(name, data)
     attachment = Attachment(

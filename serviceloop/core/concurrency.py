@@ -34,9 +34,11 @@ def save_versioned(obj: models.Model, *, expected_version: int | None, user: Any
     claimed = model._default_manager.filter(pk=obj.pk, version=expected).update(version=expected + 1)
     if not claimed:
         current = model._default_manager.select_related("updated_by").filter(pk=obj.pk).first()
-        editor = current.updated_by if current is not None else None
+        if current is None:
+            raise StaleEditError(_("This record was deleted by another user in the meantime."), code="deleted")
+        editor = current.updated_by
         who = (editor.get_full_name() or editor.get_username()) if editor else _("another user")
-        when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M:%S") if current else ""
+        when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M:%S")
         raise StaleEditError(
             _("This record was modified by %(who)s at %(when)s. Reload it and apply your change again.")
             % {"who": who, "when": when},

@@ -12,10 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError, QuerySet
+from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -28,6 +30,17 @@ from .timeline import record_event
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def reversible(name: str | None) -> str | None:
+    """The URL name if it can be reversed without arguments, else None (a link to a page not built yet)."""
+    if not name:
+        return None
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return None
+    return name
 
 
 class GatedListView(LoginRequiredMixin, View):
@@ -59,12 +72,15 @@ class GatedListView(LoginRequiredMixin, View):
         context = {
             "page": page,
             "title": self.title,
-            "create_url_name": self.create_url_name if can_add else None,
-            "import_url_name": self.import_url_name if can_add else None,
+            "create_url_name": reversible(self.create_url_name) if can_add else None,
+            "import_url_name": reversible(self.import_url_name) if can_add else None,
             **self.extra_context(),
         }
         template = "core/partials/list_table.html" if is_htmx(request) else self.template_name
-        return render(request, template, context)
+        response = render(request, template, context)
+        # the same URL answers a fragment or a page: caches (and the browser's back button) must tell them apart
+        patch_vary_headers(response, ["HX-Request"])
+        return response
 
 
 class GatedDetailView(LoginRequiredMixin, View):
@@ -77,7 +93,7 @@ class GatedDetailView(LoginRequiredMixin, View):
     def get_context(self, obj: Any) -> dict[str, Any]:
         return {}
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
         obj = get_for_user(request, self.model, "view", queryset=self.base_queryset(), pk=pk)
         meta = obj._meta
         context = {
@@ -121,7 +137,7 @@ class GatedEditView(LoginRequiredMixin, View):
     def extra_context(self, instance: Any) -> dict[str, Any]:
         return {}
 
-    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int | None = None, **kwargs: Any) -> HttpResponse:
         instance = self.get_instance(request, pk)
         form = self.form_class(initial=self.initial(request), **self.form_kwargs(request, instance))
         return self.render_form(request, form, instance)
@@ -129,16 +145,22 @@ class GatedEditView(LoginRequiredMixin, View):
     def initial(self, request: HttpRequest) -> dict[str, Any]:
         return {}
 
-    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    def post(self, request: HttpRequest, pk: int | None = None, **kwargs: Any) -> HttpResponse:
         instance = self.get_instance(request, pk)
         form = self.form_class(request.POST, request.FILES, **self.form_kwargs(request, instance))
         if form.is_valid():
+            creating = form.instance._state.adding
             try:
                 obj = type(self).save(user=request.user, instance=form.instance, form=form)
-            except StaleEditError as exc:
-                form.add_error(None, exc.messages[0])
             except ValidationError as exc:
-                _merge_errors(form, exc)
+                if creating:
+                    # the service's writes were rolled back: the record is new again, not an edit
+                    form.instance.pk = None
+                    form.instance._state.adding = True
+                if isinstance(exc, StaleEditError):
+                    form.add_error(None, exc.messages[0])
+                else:
+                    _merge_errors(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect(self.success_url(obj))
@@ -160,18 +182,18 @@ class GatedDeleteView(LoginRequiredMixin, View):
     template_name = "core/confirm_delete.html"
     success_url_name: str = "home"
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
         obj = get_for_user(request, self.model, "delete", pk=pk)
         return render(request, self.template_name, {"object": obj, "model_name": obj._meta.verbose_name})
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def post(self, request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
         obj = get_for_user(request, self.model, "delete", pk=pk)
         label = str(obj)
         try:
             with transaction.atomic():
                 record_event(obj, actor=request.user, verb="deleted", note=label)
                 obj.delete()
-        except ProtectedError:
+        except (ProtectedError, RestrictedError):
             messages.error(
                 request,
                 _("%(name)s cannot be deleted because other records refer to it.") % {"name": label},

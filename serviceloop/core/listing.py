@@ -44,25 +44,26 @@ class ListPage:
         self.request = request
         self.spec = spec
         params = request.GET
-        self.q = (params.get("q") or "").strip()[:100]
+        # control characters (a NUL is refused by PostgreSQL) never reach the search
+        self.q = "".join(ch for ch in (params.get("q") or "") if ch.isprintable()).strip()[:100]
         self.filterset = spec.filterset_class(params, queryset=queryset, request=request) if spec.filterset_class else None
         qs = self.filterset.qs if self.filterset is not None and self.filterset.is_valid() else queryset
         if self.filterset is not None and not self.filterset.is_valid():
             qs = queryset.none()
         if self.q and spec.search:
             qs = spec.search(qs, self.q)
-        sort = params.get("sort") or spec.default_sort
+        sort = (params.get("sort") or spec.default_sort).strip()
         key = sort.lstrip("-")
         if key not in spec.sorts:
             sort, key = spec.default_sort, spec.default_sort.lstrip("-")
-        self.sort = sort
-        expr = spec.sorts[key]
         descending = sort.startswith("-")
+        self.sort = ("-" if descending else "") + key
+        expr = spec.sorts[key]
         order = [("-" if descending else "") + expr, "-pk" if descending else "pk"]
         self.queryset = qs.order_by(*order)
         try:
             self.page = max(1, min(int(params.get("page", "1")), MAX_PAGE))
-        except ValueError:
+        except (TypeError, ValueError):
             self.page = 1
 
     def rows(self) -> list[Any]:
@@ -70,9 +71,15 @@ class ListPage:
             size = self.spec.page_size
             start = (self.page - 1) * size
             fetched = list(self.queryset[start : start + size + 1])
-            self.has_next = len(fetched) > size
+            self._has_next = len(fetched) > size
             self._rows = fetched[:size]
         return self._rows
+
+    @property
+    def has_next(self) -> bool:
+        """Whether another page follows: one row more than a page was fetched, nothing counted."""
+        self.rows()
+        return self._has_next
 
     @property
     def has_previous(self) -> bool:
@@ -84,13 +91,15 @@ class ListPage:
         return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
 
     def query_string(self, **changes: Any) -> str:
+        """The current search, filters and sort, without page and export unless given in ``changes``."""
         params: QueryDict = self.request.GET.copy()
+        for name in ("page", "export", "partial"):
+            params.pop(name, None)
         for name, value in changes.items():
             if value is None:
                 params.pop(name, None)
             else:
                 params[name] = value
-        params.pop("partial", None)
         return params.urlencode()
 
     def sort_link(self, key: str) -> str:

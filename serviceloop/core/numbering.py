@@ -15,6 +15,13 @@ from .models import DocumentSequence
 
 
 def next_number(prefix: str, *, at: datetime | None = None) -> str:
+    """The next number for ``prefix`` in the month of ``at`` (default now) in the local time zone.
+
+    Call it inside the transaction that saves the document: if that rolls back, so does the number.
+    """
+    max_length = DocumentSequence._meta.get_field("prefix").max_length
+    if not prefix or len(prefix) > max_length:
+        raise ValueError(f"document number prefix must be 1 to {max_length} characters: {prefix!r}")
     local = timezone.localtime(at or timezone.now())
     period = local.strftime("%y%m")
     table = connection.ops.quote_name(DocumentSequence._meta.db_table)

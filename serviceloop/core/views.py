@@ -72,14 +72,15 @@ def status_warnings() -> list[str]:
     return calendar_warnings(timezone.localdate())
 
 
-def _subject(content_type_id: int, object_id: int):
+def _subject(request: HttpRequest, content_type_id: int, object_id: int) -> tuple[type, int]:
+    """The model of an attachment's record, if it is a record type that goes through the gate."""
     try:
-        ct = ContentType.objects.get_for_id(content_type_id)
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
     except ContentType.DoesNotExist:
-        raise Http404 from None
-    model = ct.model_class()
+        model = None
     if model is None or not hasattr(model._default_manager, "restrict"):
-        raise Http404
+        audit_denial(request, action="view", target=f"contenttype:{content_type_id}:{object_id}", outcome="not_found")
+        raise Http404(_("No such record, or you may not see it."))
     return model, object_id
 
 
@@ -88,8 +89,8 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     attachment = Attachment.objects.filter(pk=pk).first()
     if attachment is None:
         audit_denial(request, action="view", target=f"core.Attachment:{pk}", outcome="not_found")
-        raise Http404
-    model, object_id = _subject(attachment.content_type_id, attachment.object_id)
+        raise Http404(_("No such record, or you may not see it."))
+    model, object_id = _subject(request, attachment.content_type_id, attachment.object_id)
     get_for_user(request, model, "view", pk=object_id)
     require_model_perm(request, Attachment, "view")
     try:
@@ -102,7 +103,7 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, content_type_id: int, object_id: int) -> HttpResponse:
-    model, object_id = _subject(content_type_id, object_id)
+    model, object_id = _subject(request, content_type_id, object_id)
     subject = get_for_user(request, model, "view", pk=object_id)
     require_model_perm(request, Attachment, "add")
     form = AttachmentForm(request.POST, request.FILES)

@@ -10,7 +10,7 @@ from .models import Customer
 class CustomerFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(label=_("customer level"), choices=CustomerLevel.choices,
                                         empty_label=_("all"))
-    branch = django_filters.ModelChoiceFilter(label=_("branch"), queryset=Branch.objects.all(), empty_label=_("all"))
+    branch = django_filters.ModelChoiceFilter(label=_("branch"), queryset=Branch.objects.none(), empty_label=_("all"))
 
     class Meta:
         model = Customer
@@ -18,5 +18,9 @@ class CustomerFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # offer only the branches the user may see (customers see none: they have one branch anyway)
+        user = getattr(self.request, "user", None)
+        self.filters["branch"].queryset = Branch.objects.restrict(user, "view")
+        self.form.fields["branch"].queryset = Branch.objects.restrict(user, "view")
         for field in self.form.fields.values():
             field.widget.attrs.setdefault("class", "form-select form-select-sm")

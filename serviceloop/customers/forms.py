@@ -24,6 +24,10 @@ class CustomerForm(VersionedModelForm):
             self.fields["branch"].queryset = Branch.objects.filter(pk=user.branch_id)
             self.fields["branch"].initial = user.branch_id
 
+    def clean_code(self) -> str:
+        # codes are stored upper-case: check uniqueness on what will be stored, next to the field
+        return (self.cleaned_data.get("code") or "").strip().upper()
+
 
 class SiteForm(VersionedModelForm):
     class Meta:

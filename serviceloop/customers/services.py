@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
 
 from serviceloop.core.concurrency import save_versioned
 from serviceloop.core.timeline import record_event
@@ -21,24 +24,32 @@ def _save(obj: Any, *, user: Any, expected_version: int | None) -> Any:
 
 
 @transaction.atomic
-def customer_save(*, user: Any, instance: Customer, expected_version: int | None = None, **_: Any) -> Customer:
-    instance.code = instance.code.strip().upper()
+def customer_save(*, user: Any, instance: Customer, expected_version: int | None = None, **_kw: Any) -> Customer:
+    instance.code = (instance.code or "").strip().upper()
     return _save(instance, user=user, expected_version=expected_version)
 
 
 @transaction.atomic
-def site_save(*, user: Any, instance: Site, expected_version: int | None = None, **_: Any) -> Site:
+def site_save(*, user: Any, instance: Site, expected_version: int | None = None, **_kw: Any) -> Site:
+    instance.name = (instance.name or "").strip()
+    if instance.customer_id and instance.name:
+        clash = Site.objects.filter(customer_id=instance.customer_id, name=instance.name).exclude(pk=instance.pk)
+        if clash.exists():
+            raise ValidationError({"name": _("This customer already has a site with this name.")}, code="unique")
     return _save(instance, user=user, expected_version=expected_version)
 
 
 @transaction.atomic
-def contact_save(*, user: Any, instance: Contact, expected_version: int | None = None, **_: Any) -> Contact:
+def contact_save(*, user: Any, instance: Contact, expected_version: int | None = None, **_kw: Any) -> Contact:
     if instance.site_id and instance.site.customer_id != instance.customer_id:
-        from django.core.exceptions import ValidationError
-        from django.utils.translation import gettext as _t
-
-        raise ValidationError({"site": _t("This site belongs to another customer.")})
+        raise ValidationError({"site": _("This site belongs to another customer.")})
+    if instance.is_primary and instance.customer_id:
+        # one primary contact per customer: serialise concurrent saves on the customer row
+        list(Customer.objects.select_for_update().filter(pk=instance.customer_id).values_list("pk"))
     obj = _save(instance, user=user, expected_version=expected_version)
     if obj.is_primary:
-        Contact.objects.filter(customer_id=obj.customer_id, is_primary=True).exclude(pk=obj.pk).update(is_primary=False)
+        # the others stop being primary; their version moves on, so an open form of theirs goes stale
+        Contact.objects.filter(customer_id=obj.customer_id, is_primary=True).exclude(pk=obj.pk).update(
+            is_primary=False, version=F("version") + 1
+        )
     return obj

@@ -61,5 +61,5 @@ def login(page, base_url: str, username: str, password: str = "pw-Secret-123") -
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
