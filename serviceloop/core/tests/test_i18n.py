@@ -1,0 +1,106 @@
+"""Chinese is the default language and no English is left on a Chinese page."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from serviceloop.assets.tests.factories import SalesOrderFactory, ServiceContractFactory, UnitFactory
+
+PO = Path(settings.BASE_DIR) / "serviceloop" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+# Words that are legitimately Latin on a Chinese page: product names, formats, units, data codes.
+ALLOWED = {
+    "serviceloop", "excel", "pdf", "qr", "api", "sla", "so", "cny", "english", "csv", "xlsx",
+    "mb", "hq", "east", "south", "ca", "cb", "sc", "sn", "pm", "id", "url", "yymm", "sha", "utf",
+}
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.skip = 0
+        self.chunks: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        for name, value in attrs:
+            if name in ("placeholder", "title", "aria-label", "alt") and value:
+                self.chunks.append(value)
+            if tag == "input" and name == "value" and ("type", "submit") in attrs and value:
+                self.chunks.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.chunks.append(data)
+
+
+def english_words(html: str) -> set[str]:
+    parser = _Text()
+    parser.feed(html)
+    text = " ".join(parser.chunks)
+    words = set()
+    for word in re.findall(r"[A-Za-z][A-Za-z'’-]+", text):
+        if word.lower() not in ALLOWED and not re.search(r"\d", word):
+            words.add(word)
+    return words
+
+
+def test_every_message_is_translated_to_chinese():
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "gettext's msgfmt is needed (make test installs it)"
+    result = subprocess.run(
+        [msgfmt, "--check", "--statistics", "-o", "/dev/null", str(PO)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "untranslated" not in result.stderr and "fuzzy" not in result.stderr, result.stderr
+
+
+@pytest.mark.django_db
+def test_chinese_pages_show_no_english(client, cast):
+    unit = UnitFactory(customer=cast.customer_a, serial_number="SN-0001")
+    so = SalesOrderFactory(customer=cast.customer_a, number="SO-0001")
+    contract = ServiceContractFactory(customer=cast.customer_a, number="SC-0001")
+    contract.units.add(unit)
+    client.force_login(cast.desk)
+    pages = [
+        reverse("home"),
+        reverse("customers:list"),
+        reverse("customers:detail", args=[cast.customer_a.pk]),
+        reverse("customers:edit", args=[cast.customer_a.pk]),
+        reverse("customers:create"),
+        reverse("assets:unit_list"),
+        reverse("assets:unit_detail", args=[unit.pk]),
+        reverse("assets:so_list"),
+        reverse("assets:so_detail", args=[so.pk]),
+        reverse("assets:contract_list"),
+        reverse("assets:contract_detail", args=[contract.pk]),
+        reverse("assets:model_list"),
+        reverse("assets:model_detail", args=[unit.product_model.pk]),
+    ]
+    for name in ("unit_create", "so_create", "contract_create"):
+        pages.append(reverse(f"assets:{name}"))
+    for name in ("customers", "units", "sales_orders"):
+        pages.append(reverse(f"imports:{name}"))
+    leftovers = {}
+    for url in pages:
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 200, url
+        words = english_words(response.content.decode())
+        if words:
+            leftovers[url] = sorted(words)
+    assert leftovers == {}
+    client.logout()
+    response = client.get(reverse("login"))
+    assert english_words(response.content.decode()) == set()
