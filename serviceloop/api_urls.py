@@ -3,11 +3,34 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from serviceloop.accounts.api import (
+    BranchViewSet,
+    DepartmentViewSet,
+    EngineerViewSet,
+    ObtainTokenView,
+    SkillViewSet,
+)
+from serviceloop.assets.api import ProductModelViewSet, SalesOrderViewSet, ServiceContractViewSet, UnitViewSet
+from serviceloop.core.api import AttachmentViewSet
 from serviceloop.customers.api import ContactViewSet, CustomerViewSet, SiteViewSet
 
+app_name = "api"
+
 router = DefaultRouter()
+router.register("branches", BranchViewSet, basename="branch")
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("skills", SkillViewSet, basename="skill")
+router.register("engineers", EngineerViewSet, basename="engineer")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("sites", SiteViewSet, basename="site")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("product-models", ProductModelViewSet, basename="productmodel")
+router.register("sales-orders", SalesOrderViewSet, basename="salesorder")
+router.register("units", UnitViewSet, basename="unit")
+router.register("contracts", ServiceContractViewSet, basename="servicecontract")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
+    path("", include(router.urls)),
+]

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "serviceloop.accounts",
     "serviceloop.customers",
     "serviceloop.assets",
+    "serviceloop.service",
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import roles as R
@@ -567,20 +567,21 @@ def demo_login_rows() -> list[dict[str, str]]:
         user = users.get(spec.username)
         if user is None:
             continue
-        if user.is_superuser:
-            scope = _("everything, including /admin/")
-        elif user.customer_id:
-            scope = _("own company only: %(customer)s") % {"customer": user.customer}
-        elif user.branch_id and not user.branch.is_headquarters:
-            scope = _("own region only: %(branch)s") % {"branch": user.branch}
-        else:
-            scope = _("all records (headquarters)")
-        rows.append({
-            "role_en": R.role_label(spec.role) if spec.role else _("Superuser"),
-            "role_zh": role_label_zh(spec.role) if spec.role else "超级管理员",
-            "username": spec.username,
-            "password": DEMO_PASSWORD,
-            "name": str(user),
-            "scope": str(scope),
-        })
+        with translation.override("en"):
+            row = _english_row(spec, user)
+        rows.append({**row, "role_zh": role_label_zh(spec.role) if spec.role else "超级管理员",
+                     "username": spec.username, "password": DEMO_PASSWORD, "name": str(user)})
     return rows
+
+
+def _english_row(spec: Any, user: Any) -> dict[str, str]:
+    """Role and scope in English: the README's table has a column for each language."""
+    if user.is_superuser:
+        scope = _("everything, including /admin/")
+    elif user.customer_id:
+        scope = _("own company only: %(customer)s") % {"customer": user.customer}
+    elif user.branch_id and not user.branch.is_headquarters:
+        scope = _("own region only: %(branch)s") % {"branch": user.branch}
+    else:
+        scope = _("all records (headquarters)")
+    return {"role_en": str(R.role_label(spec.role) if spec.role else _("Superuser")), "scope": str(scope)}

@@ -61,17 +61,22 @@ def _perms(models: list[str], *actions: str) -> set[str]:
     return out
 
 
-VIEW_ALL = _perms(MASTER + REFERENCE, "view") | {"core.view_attachment", "core.add_attachment"}
+SERVICE = ["service.servicerequest", "service.review", "service.slaevent", "service.escalation", "service.slapolicy"]
+VIEW_SERVICE = _perms(SERVICE, "view")
+WORK_REQUESTS = _perms(["service.servicerequest", "service.review"], "add", "change")
+VIEW_ALL = _perms(MASTER + REFERENCE, "view") | {"core.view_attachment", "core.add_attachment"} | VIEW_SERVICE
 EDIT_MASTER = _perms(MASTER, "add", "change")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    CUSTOMER: _perms(CUSTOMER_RECORDS + ["assets.productmodel"], "view") | {"core.view_attachment"},
-    SERVICE_DESK: VIEW_ALL | EDIT_MASTER - _perms(["assets.productmodel"], "add", "change"),
+    CUSTOMER: _perms(CUSTOMER_RECORDS + ["assets.productmodel"], "view") | {"core.view_attachment"}
+    | _perms(["service.servicerequest"], "view", "add"),
+    SERVICE_DESK: (VIEW_ALL | EDIT_MASTER - _perms(["assets.productmodel"], "add", "change")) | WORK_REQUESTS,
     SERVICE_MANAGER: VIEW_ALL | EDIT_MASTER | _perms(MASTER, "delete") | _perms(["accounts.engineerprofile"], "change")
-    | {"core.delete_attachment"},
+    | {"core.delete_attachment"} | WORK_REQUESTS | _perms(["service.slapolicy"], "add", "change"),
     DISPATCHER: VIEW_ALL,
     FIELD_ENGINEER: VIEW_ALL,
-    BRANCH_STAFF: VIEW_ALL | _perms(["customers.customer", "customers.site", "customers.contact", "assets.unit"], "add", "change"),
+    BRANCH_STAFF: VIEW_ALL | _perms(["customers.customer", "customers.site", "customers.contact", "assets.unit"], "add", "change")
+    | _perms(["service.servicerequest"], "add", "change"),
     TECH_SUPPORT: VIEW_ALL,
     PROCESS_TECH: VIEW_ALL,
     QUALITY: VIEW_ALL,
@@ -82,7 +87,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
                               "assets.salesorder", "assets.salesorderline", "assets.servicecontract"], "add", "change"),
     ENGINEERING: VIEW_ALL | _perms(["assets.productmodel"], "add", "change"),
     GM_OFFICE: VIEW_ALL | {"core.view_authorizationfailure", "core.view_workerheartbeat"},
-    SYSADMIN: VIEW_ALL | EDIT_MASTER | _perms(MASTER + REFERENCE + ["accounts.user", "accounts.engineerskill"],
+    SYSADMIN: VIEW_ALL | EDIT_MASTER | _perms(MASTER + REFERENCE + SERVICE + ["accounts.user", "accounts.engineerskill"],
                                               "add", "change", "delete", "view")
     | {"core.view_authorizationfailure", "core.view_workerheartbeat", "core.view_timelineevent",
        "core.delete_attachment", "auth.view_group", "auth.change_group"},

@@ -143,6 +143,7 @@ class Unit(TimestampedModel):
             models.Index(fields=["customer", "-id"], name="unit_customer_id"),
             models.Index(fields=["product_model", "-id"], name="unit_model_id"),
             models.Index(fields=["warranty_end"], name="unit_warranty_end"),
+            models.Index(fields=["ship_date"], name="unit_ship_date"),
         ]
 
     def __str__(self) -> str:

@@ -36,6 +36,7 @@ class Customer(TimestampedModel):
         indexes = [
             models.Index(fields=["branch", "code"], name="customer_branch_code"),
             models.Index(fields=["name"], name="customer_name"),
+            models.Index(fields=["phone"], name="customer_phone_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -97,7 +98,8 @@ class Contact(TimestampedModel):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["customer", "-is_primary", "name"]
-        indexes = [models.Index(fields=["phone"], name="contact_phone")]
+        # varchar_pattern_ops: phone-prefix searches (LIKE '139%') use the index on PostgreSQL too
+        indexes = [models.Index(fields=["phone"], name="contact_phone_prefix", opclasses=["varchar_pattern_ops"])]
 
     def __str__(self) -> str:
         return self.name

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from serviceloop.assets.models import ProductModel, SalesOrder, SalesOrderLine, ServiceContract, Unit
 from serviceloop.core.timeline import events_for
@@ -349,7 +350,8 @@ def test_sales_order_bad_lines_are_400_and_nothing_written(client, cast):
         {"product_model": model.pk, "quantity": 3, "serial_numbers": "a1, a2"},
     ]))
     assert r.status_code == 400
-    assert "Line 1" in " ".join(r.context["form"].non_field_errors())
+    expected = gettext("Line %(n)s: %(s)s serial numbers for a quantity of %(q)s.") % {"n": 1, "s": 2, "q": 3}
+    assert expected in " ".join(r.context["form"].non_field_errors())
     assert r.context["object"] is None
     assert not SalesOrder.objects.exists()
     # no lines at all, and a bad quantity

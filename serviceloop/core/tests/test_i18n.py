@@ -17,7 +17,7 @@ from serviceloop.assets.tests.factories import SalesOrderFactory, ServiceContrac
 PO = Path(settings.BASE_DIR) / "serviceloop" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 # Words that are legitimately Latin on a Chinese page: product names, formats, units, data codes.
 ALLOWED = {
-    "serviceloop", "excel", "pdf", "qr", "api", "sla", "so", "cny", "english", "csv", "xlsx",
+    "serviceloop", "excel", "http", "https", "pdf", "qr", "api", "sla", "so", "cny", "english", "csv", "xlsx",
     "mb", "hq", "east", "south", "ca", "cb", "sc", "sn", "pm", "id", "url", "yymm", "sha", "utf",
 }
 
@@ -50,6 +50,7 @@ def english_words(html: str) -> set[str]:
     parser = _Text()
     parser.feed(html)
     text = " ".join(parser.chunks)
+    text = re.sub(r"[A-Za-z0-9._/-]*\d[A-Za-z0-9._/-]*", " ", text)  # codes, serials, numbers, dates
     words = set()
     for word in re.findall(r"[A-Za-z][A-Za-z'’-]+", text):
         if word.lower() not in ALLOWED and not re.search(r"\d", word):

@@ -1,0 +1,586 @@
+"""Writes for service requests: intake, hand-over, review, plan, work, resolution, SLA clocks, escalation.
+
+Every workflow step locks the request row, checks ``models.TRANSITIONS``, writes the change,
+a timeline event (from -> to) and the SLA events that drive the clocks (see sla.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from serviceloop.assets.warranty import warranty_state
+from serviceloop.core.concurrency import save_versioned
+from serviceloop.core.numbering import next_number
+from serviceloop.core.timeline import record_event
+
+from .choices import (
+    OPEN_STATUSES,
+    TARGETS_FROM_DISPATCH,
+    ConfirmationChannel,
+    EscalationLevel,
+    PauseReason,
+    RequestChannel,
+    RequestStatus,
+    RequestType,
+    ServicePlan,
+    Severity,
+    SlaEventKind,
+    SlaTarget,
+)
+from .classification import priority_for
+from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent
+from .sla import deadlines_for, evaluate_open_requests, match_policy, summary
+
+# A request logged a little ahead of the server clock (a phone's clock) is accepted.
+CLOCK_SKEW = timedelta(minutes=5)
+# Escalate when less than this share of a target's working time is left.
+ESCALATE_BELOW = 0.2
+
+
+@dataclass
+class IntakeResult:
+    """The new request, and what the desk should know about it (not errors)."""
+
+    request: ServiceRequest
+    open_requests: list[ServiceRequest] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _is_customer(actor: Any) -> bool:
+    return bool(getattr(actor, "customer_id", None))
+
+
+def _lock(request: ServiceRequest) -> ServiceRequest:
+    return (
+        ServiceRequest.objects.select_for_update(of=("self",))  # PostgreSQL: lock the request row only
+        .select_related("contract", "sla_policy")
+        .get(pk=request.pk)
+    )
+
+
+def _check_move(request: ServiceRequest, move: str) -> str:
+    allowed, target = TRANSITIONS[move]
+    if request.status not in allowed:
+        raise ValidationError(
+            _("A request that is “%(status)s” cannot move to “%(target)s”.")
+            % {"status": RequestStatus(request.status).label, "target": RequestStatus(target).label},
+            code="illegal_transition",
+        )
+    return target
+
+
+def _move(
+    request: ServiceRequest, move: str, *, actor: Any, note: str = "", expected_version: int | None = None,
+    data: dict | None = None,
+) -> ServiceRequest:
+    """Apply a move whose fields the caller has already set on ``request`` (a locked row)."""
+    target = _check_move(request, move)
+    source = request.status
+    request.status = target
+    save_versioned(request, expected_version=expected_version, user=actor)
+    record_event(request, actor=actor, verb=move, from_state=source, to_state=target, note=note, data=data)
+    return request
+
+
+def _own_customer(actor: Any, request: ServiceRequest) -> None:
+    if _is_customer(actor) and actor.customer_id != request.customer_id:
+        raise ValidationError(_("This request belongs to another customer."), code="forbidden")
+
+
+def _sla_event(
+    request: ServiceRequest, kind: str, *, actor: Any = None, target: str = "", reason: str = "",
+    at: datetime | None = None,
+) -> SlaEvent:
+    return SlaEvent.objects.create(
+        request=request, kind=kind, target=target, reason=reason[:200], at=at or timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+def _target_met(request: ServiceRequest, target: str, *, actor: Any, at: datetime | None = None) -> bool:
+    """Mark a target met unless it already is (a reopened resolution counts anew)."""
+    events = SlaEvent.objects.filter(request=request)
+    if target == SlaTarget.RESOLUTION:
+        reopened = events.filter(kind=SlaEventKind.REOPENED).order_by("-at", "-id").first()
+        if reopened is not None:
+            events = events.filter(at__gte=reopened.at)
+    if events.filter(kind=SlaEventKind.TARGET_MET, target=target).exists():
+        return False
+    _sla_event(request, SlaEventKind.TARGET_MET, actor=actor, target=target, at=at)
+    return True
+
+
+def refresh_sla(request: ServiceRequest, *, now: datetime | None = None) -> None:
+    """Store the earliest open deadline and the breach flag (list columns; the log stays the truth)."""
+    due, breached = summary(deadlines_for(request, now=now))
+    if not request.is_open:
+        due = None
+    ServiceRequest.objects.filter(pk=request.pk).update(sla_due_at=due, sla_breached=breached)
+    request.sla_due_at, request.sla_breached = due, breached
+
+
+# ---------------------------------------------------------------- intake
+
+@transaction.atomic
+def request_create(
+    *, actor: Any, channel: str, request_type: str, customer: Any, title: str, description: str = "",
+    severity: str = Severity.GENERAL, site: Any = None, contact_name: str = "", contact_phone: str = "",
+    unit: Any = None, sales_order: Any = None, received_at: datetime | None = None,
+    handed_over_from: Any = None, priority: str | None = None,
+) -> IntakeResult:
+    """Log a request from any channel. Takes the warranty snapshot, the SO (a quality complaint
+    must carry one, seed 001 §4.2), the priority and the SLA policy, and starts the clocks."""
+    now = timezone.now()
+    received_at = received_at or now
+    if timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at)
+    errors: dict[str, list[str]] = {}
+
+    def err(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if channel not in RequestChannel.values:
+        err("channel", _("Choose a valid channel."))
+    if request_type not in RequestType.values:
+        err("request_type", _("Choose a valid request type."))
+    if severity not in Severity.values:
+        err("severity", _("Choose a valid severity."))
+    title = (title or "").strip()
+    if not title:
+        err("title", _("Describe the request in a short title."))
+    if customer is None:
+        err("customer", _("Choose the customer."))
+    elif _is_customer(actor) and actor.customer_id != customer.pk:
+        err("customer", _("You can log requests for your own company only."))
+    if received_at > now + CLOCK_SKEW:
+        err("received_at", _("The time received cannot be in the future."))
+    if customer is not None:
+        if site is not None and site.customer_id != customer.pk:
+            err("site", _("This site belongs to another customer."))
+        if unit is not None and unit.customer_id and unit.customer_id != customer.pk:
+            err("unit", _("This unit belongs to another customer."))
+        if sales_order is not None and sales_order.customer_id != customer.pk:
+            err("sales_order", _("This sales order belongs to another customer."))
+    unit_order = unit.so_line.order if unit is not None and unit.so_line_id else None
+    if unit_order is not None:
+        if sales_order is not None and sales_order.pk != unit_order.pk:
+            err("sales_order", _("The unit was sold on sales order %(number)s.") % {"number": unit_order.number})
+        sales_order = unit_order
+    if request_type == RequestType.COMPLAINT and sales_order is None:
+        err("sales_order", _("A quality complaint needs the sales order (SO#) to verify the sale date."))
+    if handed_over_from is not None and channel != RequestChannel.OTHER_DEPT:
+        channel = RequestChannel.OTHER_DEPT
+    if errors:
+        raise ValidationError(errors)
+
+    verdict = warranty_state(unit, timezone.localdate(received_at)) if unit is not None else None
+    contract = verdict.contract if verdict is not None else None
+    sla_level = contract.sla_level if contract is not None else ""
+    policy = match_policy(
+        request_type=request_type, severity=severity, customer_level=customer.level, contract_sla_level=sla_level
+    )
+    request = ServiceRequest(
+        number=next_number("CSI"),
+        channel=channel,
+        request_type=request_type,
+        severity=severity,
+        priority=priority or priority_for(severity, customer.level, sla_level),
+        customer=customer,
+        site=site or (unit.site if unit is not None else None),
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        unit=unit,
+        sales_order=sales_order,
+        contract=contract,
+        warranty_state=verdict.state if verdict is not None else "",
+        warranty_reason=verdict.reason if verdict is not None else "",
+        title=title,
+        description=description.strip(),
+        received_at=received_at,
+        received_by=actor if getattr(actor, "is_authenticated", False) else None,
+        handed_over_from=handed_over_from,
+        handed_over_at=now if handed_over_from is not None else None,
+        sla_policy=policy,
+    )
+    request.full_clean(exclude=["number"])
+    save_versioned(request, expected_version=None, user=actor)
+    record_event(request, actor=actor, verb="created", to_state=request.status, data={"channel": channel})
+    if handed_over_from is not None:
+        record_event(request, actor=actor, verb="handed_over", note=str(handed_over_from),
+                     data={"department": handed_over_from.pk})
+    _sla_event(request, SlaEventKind.STARTED, actor=actor, at=received_at)
+    refresh_sla(request, now=now)
+
+    result = IntakeResult(request=request)
+    if unit is not None:
+        result.open_requests = list(
+            ServiceRequest.objects.filter(unit=unit, status__in=OPEN_STATUSES).exclude(pk=request.pk).order_by("received_at")
+        )
+        for other in result.open_requests:
+            result.warnings.append(
+                _("Request %(number)s for this unit is still open (%(status)s).")
+                % {"number": other.number, "status": RequestStatus(other.status).label}
+            )
+    return result
+
+
+@transaction.atomic
+def request_hand_over(
+    *, actor: Any, request: ServiceRequest, from_department: Any, note: str = "",
+    expected_version: int | None = None,
+) -> ServiceRequest:
+    """Another department received the request and hands it to the service desk (seed 001 §4.1).
+    The clocks keep counting from the original receipt."""
+    request = _lock(request)
+    if not request.is_open:
+        raise ValidationError(_("Only an open request can be handed over."), code="closed")
+    if request.handed_over_from_id:
+        raise ValidationError(_("This request has already been handed over to the service desk."), code="twice")
+    request.handed_over_from = from_department
+    request.handed_over_at = timezone.now()
+    request.channel = RequestChannel.OTHER_DEPT
+    save_versioned(request, expected_version=expected_version, user=actor)
+    record_event(request, actor=actor, verb="handed_over", note=note or str(from_department),
+                 data={"department": from_department.pk})
+    return request
+
+
+# ---------------------------------------------------------------- review and plan
+
+def _first_response(request: ServiceRequest, actor: Any, now: datetime) -> None:
+    if request.first_responded_at is None:
+        request.first_responded_at = now
+    _target_met(request, SlaTarget.FIRST_RESPONSE, actor=actor, at=now)
+
+
+@transaction.atomic
+def request_start_review(
+    *, actor: Any, request: ServiceRequest, note: str = "", expected_version: int | None = None
+) -> ServiceRequest:
+    """Analysis and review begin (seed 001 §4.2); from a proposed plan the customer did not accept, again."""
+    request = _lock(request)
+    _check_move(request, "start_review")
+    now = timezone.now()
+    _first_response(request, actor, now)
+    _move(request, "start_review", actor=actor, note=note, expected_version=expected_version)
+    refresh_sla(request, now=now)
+    return request
+
+
+@transaction.atomic
+def review_record(
+    *, actor: Any, request: ServiceRequest, analysis: str, opinion: str, decided_plan: str,
+    review_form: str = "", customer_feedback: list[Any] | None = None,
+) -> Review:
+    """The written review opinion (seed 001 §4.4), with the customer's written feedback attached (§4.3)."""
+    from serviceloop.core.attachments import attachment_add
+
+    request = _lock(request)
+    if request.status != RequestStatus.UNDER_REVIEW:
+        raise ValidationError(_("Start the review of this request first."), code="not_under_review")
+    errors: dict[str, list[str]] = {}
+    if not (analysis or "").strip():
+        errors["analysis"] = [_("Write the cause analysis.")]
+    if not (opinion or "").strip():
+        errors["opinion"] = [_("Write the review opinion.")]
+    if decided_plan not in ServicePlan.values:
+        errors["decided_plan"] = [_("Choose the decided service plan.")]
+    if errors:
+        raise ValidationError(errors)
+    review = Review(
+        request=request, analysis=analysis.strip(), opinion=opinion.strip(), decided_plan=decided_plan,
+        review_form=review_form.strip(), reviewer=actor if getattr(actor, "is_authenticated", False) else None,
+        reviewed_at=timezone.now(),
+    )
+    save_versioned(review, expected_version=None, user=actor)
+    for upload in customer_feedback or []:
+        attachment_add(subject=review, upload=upload, user=actor, description=_("Customer's written feedback"))
+    record_event(request, actor=actor, verb="reviewed", note=review.opinion, data={"review": review.pk,
+                                                                                  "plan": decided_plan})
+    return review
+
+
+@transaction.atomic
+def request_propose_plan(
+    *, actor: Any, request: ServiceRequest, plan: str = "", note: str = "", expected_version: int | None = None
+) -> ServiceRequest:
+    """Answer the customer with the decided service plan (seed 001 §4.6): stops the plan clock."""
+    request = _lock(request)
+    _check_move(request, "propose_plan")
+    latest = request.reviews.order_by("-reviewed_at", "-id").first()
+    if request.request_type == RequestType.COMPLAINT and (
+        request.status != RequestStatus.UNDER_REVIEW or latest is None
+    ):
+        raise ValidationError(
+            _("A quality complaint must be analysed and reviewed before a plan is proposed."), code="review_needed"
+        )
+    plan = plan or (latest.decided_plan if latest is not None else "")
+    if plan not in ServicePlan.values:
+        raise ValidationError({"plan": [_("Choose the service plan.")]})
+    now = timezone.now()
+    _first_response(request, actor, now)
+    request.plan, request.plan_note = plan, note.strip()
+    request.plan_decided_at = now
+    _target_met(request, SlaTarget.PLAN_DECIDED, actor=actor, at=now)
+    _move(request, "propose_plan", actor=actor, note=note, expected_version=expected_version, data={"plan": plan})
+    refresh_sla(request, now=now)
+    return request
+
+
+@transaction.atomic
+def request_confirm_plan(
+    *, actor: Any, request: ServiceRequest, how: str, confirmed_by_name: str = "",
+    expected_version: int | None = None,
+) -> ServiceRequest:
+    """The customer agrees to the plan: in the portal themselves, or by phone as the desk records."""
+    request = _lock(request)
+    _own_customer(actor, request)
+    _check_move(request, "confirm_plan")
+    if how not in ConfirmationChannel.values:
+        raise ValidationError({"how": [_("Choose how the customer confirmed.")]})
+    if how == ConfirmationChannel.PORTAL:
+        if not _is_customer(actor):
+            raise ValidationError(
+                {"how": [_("Only the customer confirms in the portal; record a phone confirmation instead.")]}
+            )
+        request.customer_confirmed_by = actor
+        request.customer_confirmed_name = str(actor)
+    else:
+        name = (confirmed_by_name or "").strip()
+        if not name:
+            raise ValidationError({"confirmed_by_name": [_("Who at the customer confirmed on the phone?")]})
+        request.customer_confirmed_by = None
+        request.customer_confirmed_name = name[:100]
+    request.customer_confirmed_at = timezone.now()
+    request.customer_confirmed_via = how
+    return _move(request, "confirm_plan", actor=actor, expected_version=expected_version,
+                 note=request.customer_confirmed_name, data={"how": how})
+
+
+# ---------------------------------------------------------------- work and outcome
+
+@transaction.atomic
+def request_start_work(
+    *, actor: Any, request: ServiceRequest, note: str = "", expected_version: int | None = None
+) -> ServiceRequest:
+    request = _lock(request)
+    return _move(request, "start_work", actor=actor, note=note, expected_version=expected_version)
+
+
+@transaction.atomic
+def request_resolve(
+    *, actor: Any, request: ServiceRequest, resolution: str, expected_version: int | None = None
+) -> ServiceRequest:
+    request = _lock(request)
+    _check_move(request, "resolve")
+    if not (resolution or "").strip():
+        raise ValidationError({"resolution": [_("Describe how the request was resolved.")]})
+    now = timezone.now()
+    request.resolution = resolution.strip()
+    request.resolved_at = now
+    request.sla_paused, request.sla_pause_reason = False, ""
+    _target_met(request, SlaTarget.RESOLUTION, actor=actor, at=now)
+    _sla_event(request, SlaEventKind.STOPPED, actor=actor, reason=RequestStatus.RESOLVED, at=now)
+    _move(request, "resolve", actor=actor, note=request.resolution, expected_version=expected_version)
+    refresh_sla(request, now=now)
+    return request
+
+
+@transaction.atomic
+def request_close(
+    *, actor: Any, request: ServiceRequest, note: str = "", expected_version: int | None = None
+) -> ServiceRequest:
+    """The customer (or the desk on their word) confirms the resolution."""
+    request = _lock(request)
+    _own_customer(actor, request)
+    _check_move(request, "close")
+    request.closed_at = timezone.now()
+    return _move(request, "close", actor=actor, note=note, expected_version=expected_version)
+
+
+@transaction.atomic
+def request_cancel(
+    *, actor: Any, request: ServiceRequest, reason: str, expected_version: int | None = None
+) -> ServiceRequest:
+    request = _lock(request)
+    _check_move(request, "cancel")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Say why the request is cancelled.")]})
+    now = timezone.now()
+    request.cancel_reason = reason.strip()
+    request.sla_paused, request.sla_pause_reason = False, ""
+    _sla_event(request, SlaEventKind.STOPPED, actor=actor, reason=RequestStatus.CANCELLED, at=now)
+    _move(request, "cancel", actor=actor, note=request.cancel_reason, expected_version=expected_version)
+    refresh_sla(request, now=now)
+    return request
+
+
+@transaction.atomic
+def request_reopen(
+    *, actor: Any, request: ServiceRequest, reason: str, expected_version: int | None = None
+) -> ServiceRequest:
+    """Not solved after all: back to in progress; the clocks continue where they stopped."""
+    request = _lock(request)
+    _own_customer(actor, request)
+    _check_move(request, "reopen")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Say why the request is reopened.")]})
+    now = timezone.now()
+    request.resolved_at = None
+    request.closed_at = None
+    _sla_event(request, SlaEventKind.REOPENED, actor=actor, reason=reason, at=now)
+    _move(request, "reopen", actor=actor, note=reason.strip(), expected_version=expected_version)
+    refresh_sla(request, now=now)
+    return request
+
+
+# ---------------------------------------------------------------- SLA clocks
+
+@transaction.atomic
+def sla_pause(*, request: ServiceRequest, reason: str, actor: Any = None, note: str = "") -> ServiceRequest:
+    """Stop the clocks while waiting for the customer or for parts."""
+    request = _lock(request)
+    if not request.is_open:
+        raise ValidationError(_("The clocks of a finished request cannot be paused."), code="closed")
+    if request.sla_paused:
+        raise ValidationError(_("The clocks are already paused."), code="paused")
+    if reason not in PauseReason.values:
+        raise ValidationError({"reason": [_("Choose why the clocks are paused.")]})
+    now = timezone.now()
+    _sla_event(request, SlaEventKind.PAUSED, actor=actor, reason=reason, at=now)
+    ServiceRequest.objects.filter(pk=request.pk).update(sla_paused=True, sla_pause_reason=reason)
+    request.sla_paused, request.sla_pause_reason = True, reason
+    record_event(request, actor=actor, verb="sla_paused", note=note, data={"reason": reason})
+    refresh_sla(request, now=now)
+    return request
+
+
+@transaction.atomic
+def sla_resume(*, request: ServiceRequest, actor: Any = None, note: str = "") -> ServiceRequest:
+    request = _lock(request)
+    if not request.sla_paused:
+        raise ValidationError(_("The clocks are not paused."), code="not_paused")
+    now = timezone.now()
+    reason = request.sla_pause_reason
+    _sla_event(request, SlaEventKind.RESUMED, actor=actor, reason=reason, at=now)
+    ServiceRequest.objects.filter(pk=request.pk).update(sla_paused=False, sla_pause_reason="")
+    request.sla_paused, request.sla_pause_reason = False, ""
+    record_event(request, actor=actor, verb="sla_resumed", note=note, data={"reason": reason})
+    refresh_sla(request, now=now)
+    return request
+
+
+@transaction.atomic
+def sla_start_target(
+    *, request: ServiceRequest, target: str, actor: Any = None, at: datetime | None = None
+) -> SlaEvent:
+    """Start a clock that runs from dispatch (engineer contact, on-site arrival): called by work orders."""
+    request = _lock(request)
+    if target not in TARGETS_FROM_DISPATCH:
+        raise ValidationError(_("This clock starts with the request itself."), code="target")
+    if not request.is_open:
+        raise ValidationError(_("The request is no longer open."), code="closed")
+    event = _sla_event(request, SlaEventKind.STARTED, actor=actor, target=target, at=at)
+    refresh_sla(request)
+    return event
+
+
+@transaction.atomic
+def sla_meet_target(
+    *, request: ServiceRequest, target: str, actor: Any = None, at: datetime | None = None
+) -> bool:
+    """Record that a target is met (e.g. the engineer called the customer); False if it already was."""
+    request = _lock(request)
+    if target not in SlaTarget.values:
+        raise ValidationError(_("Unknown SLA target."), code="target")
+    met = _target_met(request, target, actor=actor, at=at)
+    refresh_sla(request)
+    return met
+
+
+# ---------------------------------------------------------------- escalation
+
+EscalationHandler = Callable[[Escalation], None]
+ESCALATION_HANDLERS: list[EscalationHandler] = []
+
+
+def on_escalation(handler: EscalationHandler) -> EscalationHandler:
+    """Register a function called (after commit) with each new escalation: notifications plug in here."""
+    ESCALATION_HANDLERS.append(handler)
+    return handler
+
+
+def _notify(escalation: Escalation) -> None:
+    for handler in ESCALATION_HANDLERS:
+        handler(escalation)
+
+
+def _escalation_levels(request: ServiceRequest) -> list[str]:
+    levels = [EscalationLevel.SERVICE_MANAGER]
+    if request.severity == Severity.MAJOR:
+        levels.append(EscalationLevel.GM_OFFICE)
+    return levels
+
+
+def sla_escalate(*, now: datetime | None = None, threshold: float = ESCALATE_BELOW) -> list[Escalation]:
+    """Escalate every open target that has breached or has less than ``threshold`` of its time left.
+
+    Each (request, target, level) is recorded once (its own small transaction, so one batch never
+    holds locks for long); the stored deadline columns are refreshed on the way.
+    """
+    now = now or timezone.now()
+    created: list[Escalation] = []
+    stale: list[ServiceRequest] = []
+    for request, found in evaluate_open_requests(now):
+        due, breached = summary(found)
+        if request.sla_due_at != due or request.sla_breached != breached:
+            request.sla_due_at, request.sla_breached = due, breached
+            stale.append(request)
+            if len(stale) >= 1000:
+                ServiceRequest.objects.bulk_update(stale, ["sla_due_at", "sla_breached"])
+                stale.clear()
+        at_risk = [
+            d for d in found.values()
+            if d.is_open and (d.breached or (d.running and d.fraction_left < threshold))
+        ]
+        if not at_risk:
+            continue
+        done = set(Escalation.objects.filter(request=request).values_list("target", "level"))
+        for deadline in at_risk:
+            for level in _escalation_levels(request):
+                if (deadline.target, level) in done:
+                    continue
+                escalation = _escalation_record(request, deadline, level, now)
+                done.add((deadline.target, level))
+                if escalation is not None:
+                    created.append(escalation)
+    if stale:
+        ServiceRequest.objects.bulk_update(stale, ["sla_due_at", "sla_breached"])
+    return created
+
+
+def _escalation_record(request: ServiceRequest, deadline: Any, level: str, now: datetime) -> Escalation | None:
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                request=request, target=deadline.target, level=level, at=now, due_at=deadline.due_at,
+                breached=deadline.breached,
+            )
+            record_event(
+                request, actor=None, verb="escalated",
+                note=f"{SlaTarget(deadline.target).label} → {EscalationLevel(level).label}",
+                data={"target": deadline.target, "level": level, "breached": deadline.breached,
+                      "due_at": deadline.due_at.isoformat() if deadline.due_at else None},
+            )
+            transaction.on_commit(lambda: _notify(escalation))
+    except IntegrityError:  # another worker recorded it first
+        return None
+    return escalation
