@@ -56,6 +56,21 @@ class DocumentSequence(models.Model):
         return f"{self.prefix}-{self.period}: {self.last_value}"
 
 
+# What timeline verbs say to a person; a verb not listed here is shown as it is.
+VERB_LABELS = {
+    "created": _("created"),
+    "updated": _("updated"),
+    "deleted": _("deleted"),
+    "attachment_added": _("file attached"),
+    "handed_over": _("handed over to the service desk"),
+    "reviewed": _("reviewed"),
+    "escalated": _("escalated"),
+    "sla_paused": _("clocks paused"),
+    "sla_resumed": _("clocks resumed"),
+    "called": _("called"),
+}
+
+
 class TimelineEvent(models.Model):
     """处理记录: who did what, when, from -> to, on any record."""
 
@@ -81,6 +96,9 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.verb}"
+
+    def get_verb_display(self) -> str:
+        return str(VERB_LABELS.get(self.verb, self.verb))
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
