@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .downloads import safe_filename
 from .models import Attachment
@@ -109,6 +109,17 @@ def _text_as_utf8(data: bytes, *, bom: bool = False) -> bytes:
     return text.encode("utf-8-sig" if bom else "utf-8")
 
 
+def _load_complete(image: Image.Image) -> None:
+    """Decode all pixel data, refusing a truncated file even where another library (WeasyPrint sets
+    ImageFile.LOAD_TRUNCATED_IMAGES at import) told Pillow to accept truncated images."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        image.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def _reencode_image(data: bytes, ext: str) -> bytes:
     """Decode and re-encode: drops metadata (EXIF, GPS) and anything hidden after the image data.
 
@@ -118,7 +129,7 @@ def _reencode_image(data: bytes, ext: str) -> bytes:
         with Image.open(io.BytesIO(data)) as opened:
             if opened.width * opened.height > MAX_IMAGE_PIXELS:
                 raise ValidationError(_("This image is too large."), code="size")
-            opened.load()
+            _load_complete(opened)
             img = ImageOps.exif_transpose(opened)
             out = io.BytesIO()
             if ext in ("jpg", "jpeg"):

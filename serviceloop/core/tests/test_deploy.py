@@ -11,7 +11,7 @@ from django.conf import settings
 
 
 def _check_deploy(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "HTTPS", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "HTTPS", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "serviceloop.settings",
