@@ -144,6 +144,7 @@ class Unit(TimestampedModel):
             models.Index(fields=["product_model", "-id"], name="unit_model_id"),
             models.Index(fields=["warranty_end"], name="unit_warranty_end"),
             models.Index(fields=["ship_date"], name="unit_ship_date"),
+            models.Index(fields=["status", "id"], name="unit_status_id"),
         ]
 
     def __str__(self) -> str:

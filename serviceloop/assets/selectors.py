@@ -21,24 +21,34 @@ def unit_search(qs: QuerySet[Unit], q: str) -> QuerySet[Unit]:
     text = q.strip()
     upper = text.upper()
     serial_prefix = Q(serial_number__gte=upper, serial_number__lt=upper + "\uffff")
-    # The matching customers are fetched first (a short list), so the database can combine the
+    # The matching customers are fetched first (usually a short list), so the database can combine the
     # serial-number index and the unit(customer) index (BitmapOr) instead of scanning all units.
-    customer_ids = list(_customer_ids_matching(text)[:MAX_MATCHING_CUSTOMERS])
+    # A very broad match (more than MAX_MATCHING_CUSTOMERS) stays a subquery: then so many units match
+    # that walking the units newest first finds a page at once. Either way, every match is kept.
+    matching = _customer_ids_matching(text)
+    customer_ids = list(matching[: MAX_MATCHING_CUSTOMERS + 1])
+    if len(customer_ids) > MAX_MATCHING_CUSTOMERS:
+        return qs.filter(serial_prefix | Q(customer_id__in=matching))
     if not customer_ids:
         return qs.filter(serial_prefix)
     return qs.filter(serial_prefix | Q(customer_id__in=customer_ids))
 
 
-def _customer_ids_matching(text: str):
+def _customer_ids_matching(text: str) -> QuerySet:
+    """Ids of customers whose name contains the text, whose code is the text, or (4+ characters with a
+    digit) whose phone or a contact's phone starts with it. One UNION, each part served by an index on
+    PostgreSQL (trigram on the name, upper(code), phone prefix; see customers/migrations)."""
     from serviceloop.customers.models import Contact, Customer
 
-    by_name = Customer.objects.filter(Q(name__icontains=text) | Q(code__iexact=text))
-    if any(ch.isdigit() for ch in text) and len(text) >= 4:
-        by_phone = Contact.objects.filter(phone__startswith=text).values("customer_id")
-        return Customer.objects.filter(Q(pk__in=by_name.values("pk")) | Q(pk__in=by_phone) | Q(phone__startswith=text)).values_list(
-            "pk", flat=True
-        )
-    return by_name.values_list("pk", flat=True)
+    by_customer = Q(name__icontains=text) | Q(code__iexact=text)
+    looks_like_phone = any(ch.isdigit() for ch in text) and len(text) >= 4
+    if looks_like_phone:
+        by_customer |= Q(phone__startswith=text)
+    ids = Customer.objects.filter(by_customer).order_by().values_list("pk", flat=True)
+    if looks_like_phone:
+        contacts = Contact.objects.filter(phone__startswith=text).order_by().values_list("customer_id", flat=True)
+        ids = ids.union(contacts)
+    return ids
 
 
 def contracts_of_unit(user: Any, unit: Unit) -> QuerySet[ServiceContract]:
