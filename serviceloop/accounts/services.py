@@ -14,37 +14,29 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from serviceloop.core.concurrency import save_versioned
+from serviceloop.core.concurrency import save_and_record
 from serviceloop.core.timeline import record_event
 
 from .models import Branch, Department, EngineerProfile, EngineerSkill, Skill, User
 from .roles import ALL_ROLES, CUSTOMER
 
 
-def _save(obj: Any, *, user: Any, expected_version: int | None) -> Any:
-    creating = obj._state.adding
-    obj.full_clean()
-    save_versioned(obj, expected_version=expected_version, user=user)
-    record_event(obj, actor=user, verb="created" if creating else "updated")
-    return obj
-
-
 @transaction.atomic
 def branch_save(*, user: Any, instance: Branch, expected_version: int | None = None, **_ignored: Any) -> Branch:
     instance.code = instance.code.strip().upper()
-    return _save(instance, user=user, expected_version=expected_version)
+    return save_and_record(instance, user=user, expected_version=expected_version)
 
 
 @transaction.atomic
 def department_save(*, user: Any, instance: Department, expected_version: int | None = None, **_ignored: Any) -> Department:
     instance.code = instance.code.strip().upper()
-    return _save(instance, user=user, expected_version=expected_version)
+    return save_and_record(instance, user=user, expected_version=expected_version)
 
 
 @transaction.atomic
 def skill_save(*, user: Any, instance: Skill, expected_version: int | None = None, **_ignored: Any) -> Skill:
     instance.code = instance.code.strip().upper()
-    return _save(instance, user=user, expected_version=expected_version)
+    return save_and_record(instance, user=user, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -126,7 +118,7 @@ def engineer_profile_save(
         bad = [str(skill) for skill, level in skills.items() if not 1 <= int(level) <= 5]
         if bad:
             raise ValidationError({"skills": _("A skill level is 1 to 5: %(skills)s") % {"skills": ", ".join(bad)}})
-    obj = _save(instance, user=user, expected_version=expected_version)
+    obj = save_and_record(instance, user=user, expected_version=expected_version)
     if skills is not None:
         obj.skills.all().delete()
         EngineerSkill.objects.bulk_create(

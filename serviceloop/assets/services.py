@@ -8,26 +8,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from serviceloop.core.concurrency import save_versioned
+from serviceloop.core.concurrency import save_and_record
 from serviceloop.core.numbering import next_number
-from serviceloop.core.timeline import record_event
 
 from .models import ProductModel, SalesOrder, SalesOrderLine, ServiceContract, Unit, parse_serials
 from .warranty import refresh_warranty
 
 
-def _save(obj: Any, *, user: Any, expected_version: int | None) -> Any:
-    creating = obj._state.adding
-    obj.full_clean()
-    save_versioned(obj, expected_version=expected_version, user=user)
-    record_event(obj, actor=user, verb="created" if creating else "updated")
-    return obj
-
-
 @transaction.atomic
 def product_model_save(*, user: Any, instance: ProductModel, expected_version: int | None = None, **_kwargs: Any) -> ProductModel:
     instance.code = instance.code.strip().upper()
-    obj = _save(instance, user=user, expected_version=expected_version)
+    obj = save_and_record(instance, user=user, expected_version=expected_version)
     if not instance._state.adding:
         # warranty months may have changed: re-derive the stored warranty end of its units
         for unit in obj.units.select_related("product_model").iterator(chunk_size=500):
@@ -46,7 +37,7 @@ def unit_save(*, user: Any, instance: Unit, expected_version: int | None = None,
     if instance.site_id and not instance.customer_id:
         instance.customer_id = instance.site.customer_id
     refresh_warranty(instance)
-    return _save(instance, user=user, expected_version=expected_version)
+    return save_and_record(instance, user=user, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -62,7 +53,7 @@ def sales_order_save(
     if not instance.number:
         instance.number = next_number("SO")
     instance.number = instance.number.strip().upper()
-    obj = _save(instance, user=user, expected_version=expected_version)
+    obj = save_and_record(instance, user=user, expected_version=expected_version)
     if lines is not None:
         errors: dict[str, list[str]] = {}
         seen: set[str] = set()
@@ -112,7 +103,7 @@ def contract_save(
 ) -> ServiceContract:
     if not instance.number:
         instance.number = next_number("SC")
-    obj = _save(instance, user=user, expected_version=expected_version)
+    obj = save_and_record(instance, user=user, expected_version=expected_version)
     if units is not None:
         foreign = [u.serial_number for u in units if u.customer_id != obj.customer_id]
         if foreign:

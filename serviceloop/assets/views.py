@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -32,25 +32,6 @@ LABELS_PER_PAGE = 24  # 3 x 8 labels of 70 x 37 mm on A4
 
 def _date(value):
     return value.strftime("%Y-%m-%d") if value else ""
-
-
-def _reversible(name: str | None) -> str | None:
-    """The URL name if it exists yet (the Excel import pages are added by another feature)."""
-    if not name:
-        return None
-    try:
-        reverse(name)
-    except NoReverseMatch:
-        return None
-    return name
-
-
-class _ImportableListView(GatedListView):
-    def extra_context(self) -> dict[str, Any]:
-        context = super().extra_context()
-        if not _reversible(self.import_url_name):
-            context["import_url_name"] = None
-        return context
 
 
 def _save_or_reset(save, instance, **kwargs):
@@ -82,7 +63,7 @@ UNIT_LIST = ListSpec(
 )
 
 
-class UnitListView(_ImportableListView):
+class UnitListView(GatedListView):
     model = Unit
     spec = UNIT_LIST
     title = _("Units")
@@ -220,7 +201,7 @@ SO_LIST = ListSpec(
 )
 
 
-class SalesOrderListView(_ImportableListView):
+class SalesOrderListView(GatedListView):
     model = SalesOrder
     spec = SO_LIST
     title = _("Sales orders")

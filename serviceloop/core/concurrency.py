@@ -46,3 +46,15 @@ def save_versioned(obj: models.Model, *, expected_version: int | None, user: Any
         )
     obj.version = expected + 1
     obj.save()
+
+
+def save_and_record(obj: models.Model, *, user: Any, expected_version: int | None) -> models.Model:
+    """The common write of a master-data service: validate, save with the version check, and record
+    a "created" or "updated" timeline event. Call it inside the service's transaction."""
+    from .timeline import record_event
+
+    creating = obj._state.adding
+    obj.full_clean()
+    save_versioned(obj, expected_version=expected_version, user=user)
+    record_event(obj, actor=user, verb="created" if creating else "updated")
+    return obj

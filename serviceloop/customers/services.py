@@ -9,24 +9,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from serviceloop.core.concurrency import save_versioned
-from serviceloop.core.timeline import record_event
+from serviceloop.core.concurrency import save_and_record
 
 from .models import Contact, Customer, Site
-
-
-def _save(obj: Any, *, user: Any, expected_version: int | None) -> Any:
-    creating = obj._state.adding
-    obj.full_clean()
-    save_versioned(obj, expected_version=expected_version, user=user)
-    record_event(obj, actor=user, verb="created" if creating else "updated")
-    return obj
 
 
 @transaction.atomic
 def customer_save(*, user: Any, instance: Customer, expected_version: int | None = None, **_kw: Any) -> Customer:
     instance.code = (instance.code or "").strip().upper()
-    return _save(instance, user=user, expected_version=expected_version)
+    return save_and_record(instance, user=user, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -36,7 +27,7 @@ def site_save(*, user: Any, instance: Site, expected_version: int | None = None,
         clash = Site.objects.filter(customer_id=instance.customer_id, name=instance.name).exclude(pk=instance.pk)
         if clash.exists():
             raise ValidationError({"name": _("This customer already has a site with this name.")}, code="unique")
-    return _save(instance, user=user, expected_version=expected_version)
+    return save_and_record(instance, user=user, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -46,7 +37,7 @@ def contact_save(*, user: Any, instance: Contact, expected_version: int | None =
     if instance.is_primary and instance.customer_id:
         # one primary contact per customer: serialise concurrent saves on the customer row
         list(Customer.objects.select_for_update().filter(pk=instance.customer_id).values_list("pk"))
-    obj = _save(instance, user=user, expected_version=expected_version)
+    obj = save_and_record(instance, user=user, expected_version=expected_version)
     if obj.is_primary:
         # the others stop being primary; their version moves on, so an open form of theirs goes stale
         Contact.objects.filter(customer_id=obj.customer_id, is_primary=True).exclude(pk=obj.pk).update(
