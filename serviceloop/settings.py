@@ -204,6 +204,8 @@ WARRANTY_START_ORDER = env_list("WARRANTY_START_ORDER", "acceptance,install,ship
 COMPANY_NAME = env_str("COMPANY_NAME", "华东精工装备股份有限公司")
 COMPANY_NAME_EN = env_str("COMPANY_NAME_EN", "East China Precision Equipment Co., Ltd.")
 COMPANY_ADDRESS = env_str("COMPANY_ADDRESS", "江苏省苏州市工业园区星湖街 88 号 · 服务热线 400-820-8820")
+# A resolved request without a follow-up answer closes after this many days.
+FOLLOWUP_WAIT_DAYS = env_int("FOLLOWUP_WAIT_DAYS", 7)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # E-mail
@@ -217,6 +219,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "serviceloop@localhost")
+
+# Notifications: the in-app copy always; these channels deliver it too (core/notifications.py).
+NOTIFICATION_CHANNELS = env_list("NOTIFICATION_CHANNELS", "serviceloop.core.notifications.EmailChannel")
+NOTIFICATION_WEBHOOK_URL = env_str("NOTIFICATION_WEBHOOK_URL")
 
 # REST API
 REST_FRAMEWORK = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import F
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from .models import WorkerHeartbeat
 
@@ -20,3 +20,11 @@ def beat(name: str = "huey") -> WorkerHeartbeat:
 def heartbeat() -> None:
     """Every minute: proves the worker runs; shown on the system status page."""
     beat()
+
+
+@db_task()
+def deliver_notifications(ids: list[int]) -> int:
+    """Deliver notifications by e-mail and the other enabled channels (the in-app copy already exists)."""
+    from .notifications import deliver
+
+    return deliver(ids)

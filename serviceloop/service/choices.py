@@ -88,6 +88,14 @@ class ConfirmationChannel(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
+class ResolutionConfirmation(models.TextChoices):
+    """How the customer confirmed the resolution (SPEC §3: portal or signature)."""
+
+    PORTAL = "portal", _("Customer portal")
+    SIGNATURE = "signature", _("Signed service report")
+    PHONE = "phone", _("Phone")
+
+
 class PauseReason(models.TextChoices):
     WAITING_CUSTOMER = "waiting_customer", _("Waiting for the customer")
     WAITING_PARTS = "waiting_parts", _("Waiting for parts")

@@ -22,6 +22,7 @@ from .choices import (
     RequestChannel,
     RequestStatus,
     RequestType,
+    ResolutionConfirmation,
     ServicePlan,
     Severity,
     SlaEventKind,
@@ -159,6 +160,11 @@ class ServiceRequest(TimestampedModel):
     customer_confirmed_name = models.CharField(_("confirmed by"), max_length=100, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution_confirmed_at = models.DateTimeField(_("resolution confirmed at"), null=True, blank=True)
+    resolution_confirmed_via = models.CharField(
+        _("resolution confirmed via"), max_length=10, choices=ResolutionConfirmation.choices, blank=True
+    )
+    resolution_confirmed_name = models.CharField(_("resolution confirmed by"), max_length=100, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     sla_policy = models.ForeignKey(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,6 +31,7 @@ from .choices import (
     RequestChannel,
     RequestStatus,
     RequestType,
+    ResolutionConfirmation,
     ServicePlan,
     Severity,
     SlaEventKind,
@@ -395,15 +397,69 @@ def request_resolve(
 
 
 @transaction.atomic
-def request_close(
-    *, actor: Any, request: ServiceRequest, note: str = "", expected_version: int | None = None
+def request_confirm_resolution(
+    *, actor: Any, request: ServiceRequest, how: str, confirmed_by_name: str = "",
+    expected_version: int | None = None,
 ) -> ServiceRequest:
-    """The customer (or the desk on their word) confirms the resolution."""
+    """The customer confirms the resolution: in the portal, by signing the service report, or by phone."""
     request = _lock(request)
     _own_customer(actor, request)
+    if request.status != RequestStatus.RESOLVED:
+        raise ValidationError(_("Only a resolved request can be confirmed as resolved."), code="not_resolved")
+    if request.resolution_confirmed_at is not None:
+        raise ValidationError(_("The customer has already confirmed the resolution."), code="twice")
+    if how not in ResolutionConfirmation.values:
+        raise ValidationError({"how": [_("Choose how the customer confirmed.")]})
+    if how == ResolutionConfirmation.PORTAL:
+        if not _is_customer(actor):
+            raise ValidationError({"how": [_("Only the customer confirms in the portal.")]})
+        name = str(actor)
+    else:
+        name = (confirmed_by_name or "").strip()
+        if not name:
+            raise ValidationError({"confirmed_by_name": [_("Who at the customer confirmed?")]})
+    request.resolution_confirmed_at = timezone.now()
+    request.resolution_confirmed_via = how
+    request.resolution_confirmed_name = name[:100]
+    save_versioned(request, expected_version=expected_version, user=actor)
+    record_event(request, actor=actor, verb="resolution_confirmed", note=request.resolution_confirmed_name,
+                 data={"how": how})
+    return request
+
+
+def follow_up_wait_days() -> int:
+    return int(getattr(settings, "FOLLOWUP_WAIT_DAYS", 7))
+
+
+@transaction.atomic
+def request_close(
+    *, actor: Any, request: ServiceRequest, follow_up: Any = None, no_answer: bool = False, note: str = "",
+    expected_version: int | None = None, now: datetime | None = None,
+) -> ServiceRequest:
+    """Close a resolved request: after its follow-up call (回访), or when the customer has not answered
+    for ``FOLLOWUP_WAIT_DAYS`` days after the resolution."""
+    request = _lock(request)
     _check_move(request, "close")
-    request.closed_at = timezone.now()
-    return _move(request, "close", actor=actor, note=note, expected_version=expected_version)
+    now = now or timezone.now()
+    data: dict[str, Any] = {}
+    if follow_up is not None:
+        data["follow_up"] = getattr(follow_up, "pk", None)
+    elif no_answer:
+        days = follow_up_wait_days()
+        if request.resolved_at is None or request.resolved_at + timedelta(days=days) > now:
+            raise ValidationError(
+                _("Without an answer a request closes %(days)d days after its resolution.") % {"days": days},
+                code="too_early",
+            )
+        data["no_answer_days"] = days
+    else:
+        raise ValidationError(
+            _("A request closes after its follow-up call, or after %(days)d days without an answer.")
+            % {"days": follow_up_wait_days()},
+            code="follow_up_needed",
+        )
+    request.closed_at = now
+    return _move(request, "close", actor=actor, note=note, expected_version=expected_version, data=data)
 
 
 @transaction.atomic
@@ -436,6 +492,9 @@ def request_reopen(
     now = timezone.now()
     request.resolved_at = None
     request.closed_at = None
+    request.resolution_confirmed_at = None
+    request.resolution_confirmed_via = ""
+    request.resolution_confirmed_name = ""
     _sla_event(request, SlaEventKind.REOPENED, actor=actor, reason=reason, at=now)
     _move(request, "reopen", actor=actor, note=reason.strip(), expected_version=expected_version)
     refresh_sla(request, now=now)

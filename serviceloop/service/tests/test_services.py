@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from serviceloop.accounts.tests.factories import DepartmentFactory
 from serviceloop.assets.tests.factories import (
@@ -48,7 +50,7 @@ MOVES = {
     ),
     "start_work": lambda actor, r: services.request_start_work(actor=actor, request=r),
     "resolve": lambda actor, r: services.request_resolve(actor=actor, request=r, resolution="更换温控模块"),
-    "close": lambda actor, r: services.request_close(actor=actor, request=r),
+    "close": lambda actor, r: services.request_close(actor=actor, request=r, follow_up=SimpleNamespace(pk=1)),
     "cancel": lambda actor, r: services.request_cancel(actor=actor, request=r, reason="客户自行解决"),
     "reopen": lambda actor, r: services.request_reopen(actor=actor, request=r, reason="故障复现"),
 }
@@ -257,12 +259,19 @@ def test_the_complaint_loop_from_intake_to_close(cast):
     assert request.customer_confirmed_by == cast.owner and request.customer_confirmed_via == "portal"
     services.request_start_work(actor=cast.desk, request=request)
     services.request_resolve(actor=cast.desk, request=request, resolution="返修完成")
-    services.request_close(actor=cast.owner, request=request)
+    services.request_confirm_resolution(actor=cast.owner, request=request, how="portal")
+    with pytest.raises(ValidationError) as excinfo:
+        services.request_close(actor=cast.desk, request=request)
+    assert excinfo.value.code == "follow_up_needed"
+    with pytest.raises(ValidationError) as excinfo:
+        services.request_close(actor=None, request=request, no_answer=True)
+    assert excinfo.value.code == "too_early"
+    services.request_close(actor=None, request=request, no_answer=True, now=timezone.now() + timedelta(days=8))
     request.refresh_from_db()
     assert request.status == "closed" and request.closed_at is not None
     assert [e.verb for e in events_for(request).order_by("id")] == [
         "created", "start_review", "reviewed", "propose_plan", "confirm_plan", "start_work",
-        "resolve", "close",
+        "resolve", "resolution_confirmed", "close",
     ]
     assert [(e.kind, e.target) for e in SlaEvent.objects.filter(request=request).order_by("id")][-2:] == [
         ("target_met", "resolution"), ("stopped", "")
