@@ -302,3 +302,18 @@ def test_policy_calendar_and_company_days_are_used(cast):
         request = new_request(actor=cast.desk, customer=cast.customer_a)
     # 19:00-20:00 Thursday, Friday is a company day off, Monday from 08:00
     assert deadlines_for(request, now=sh(2026, 11, 19, 19, 0))["first_response"].due_at == sh(2026, 11, 23, 9, 0)
+
+
+
+@pytest.mark.django_db
+def test_the_shipped_policies_are_a_default_and_tighter_targets_for_major_faults():
+    from importlib import import_module
+
+    from django.apps import apps as global_apps
+
+    shipped = import_module("serviceloop.service.migrations.0003_default_sla_policies")
+    shipped.create(global_apps, None)  # what migrate ran (the fixture of these tests removed it)
+    default = SlaPolicy.objects.get(is_default=True)
+    assert default.engineer_contact_minutes == 60 and default.plan_decided_minutes == 3 * 8 * 60
+    assert match_policy(request_type="fault_repair", severity="major").severity == "major"
+    assert match_policy(request_type="fault_repair", severity="minor") == default
