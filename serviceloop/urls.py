@@ -20,6 +20,7 @@ urlpatterns = [
     path("core/", include("serviceloop.core.urls")),
     path("customers/", include("serviceloop.customers.urls")),
     path("assets/", include("serviceloop.assets.urls")),
+    path("service/", include("serviceloop.service.urls")),
     path("imports/", include("serviceloop.core.import_urls")),
     path("api/v1/", include("serviceloop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -114,10 +114,13 @@ class UnitDeleteView(GatedDeleteView):
 
 
 def unit_qr_landing(request: HttpRequest, token: str) -> HttpResponse:
-    """Where a nameplate's QR code leads: the unit's service file, through the gate."""
+    """Where a nameplate's QR code leads: a customer's fault report for the unit, or (staff) its service file."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     unit = get_for_user(request, Unit, "view", qr_token=token)
+    if getattr(request.user, "customer_id", None) and request.user.has_perm("service.add_servicerequest"):
+        # a customer scanning the nameplate reports a fault for this unit (login, form, done)
+        return redirect(f"{reverse('service:create')}?unit={unit.pk}&channel=qr")
     return redirect(unit.get_absolute_url())
 
 

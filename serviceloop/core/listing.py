@@ -18,7 +18,7 @@ class Column:
     key: str
     label: Any
     value: Callable[[Any], Any]
-    sort: str | None = None  # the order_by expression this column sorts by, if sortable
+    sort: Any = None  # the order_by field (or an F() expression, empty values last) this column sorts by
 
 
 @dataclass
@@ -28,10 +28,10 @@ class ListSpec:
     search: Callable[[QuerySet, str], QuerySet] | None = None
     filterset_class: Any = None
     page_size: int = 25
-    extra_sorts: dict[str, str] = field(default_factory=dict)
+    extra_sorts: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def sorts(self) -> dict[str, str]:
+    def sorts(self) -> dict[str, Any]:
         out = {c.key: c.sort for c in self.columns if c.sort}
         out.update(self.extra_sorts)
         return out
@@ -59,7 +59,11 @@ class ListPage:
         descending = sort.startswith("-")
         self.sort = ("-" if descending else "") + key
         expr = spec.sorts[key]
-        order = [("-" if descending else "") + expr, "-pk" if descending else "pk"]
+        if isinstance(expr, str):
+            first: Any = ("-" if descending else "") + expr
+        else:  # an expression (e.g. F("due")): empty values sort last either way
+            first = expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True)
+        order = [first, "-pk" if descending else "pk"]
         self.queryset = qs.order_by(*order)
         try:
             self.page = max(1, min(int(params.get("page", "1")), MAX_PAGE))

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -99,6 +100,9 @@ class SlaPolicy(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("service:sla_policy_detail", args=[self.pk])
 
 
 class ServiceRequest(TimestampedModel):
@@ -194,6 +198,9 @@ class ServiceRequest(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("service:detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:

@@ -37,3 +37,46 @@ def sla_events_of(user: Any, request: ServiceRequest) -> QuerySet[SlaEvent]:
 
 def escalations_visible_to(user: Any) -> QuerySet[Escalation]:
     return Escalation.objects.restrict(user, "view").select_related("request", "request__customer")
+
+
+def request_search(qs: QuerySet[ServiceRequest], q: str) -> QuerySet[ServiceRequest]:
+    """Request number prefix, unit serial prefix, customer name/code/phone, or contact phone prefix.
+
+    Each part is served by an index (number is unique; the unit and customer parts are id lists
+    fetched first, like the unit list's search), so the queue stays fast on a million requests.
+    """
+    from django.db.models import Q
+
+    from serviceloop.assets.models import Unit
+    from serviceloop.assets.selectors import MAX_MATCHING_CUSTOMERS, _customer_ids_matching
+
+    text = q.strip()
+    upper = text.upper()
+    condition = Q(number__gte=upper, number__lt=upper + "\uffff")
+    if any(ch.isdigit() for ch in text) and len(text) >= 4:
+        condition |= Q(contact_phone__startswith=text)
+    units = Unit.objects.filter(serial_number__gte=upper, serial_number__lt=upper + "\uffff").order_by()
+    unit_ids = list(units.values_list("pk", flat=True)[: MAX_MATCHING_CUSTOMERS + 1])
+    if len(unit_ids) > MAX_MATCHING_CUSTOMERS:  # a broad prefix: keep every match as a subquery
+        condition |= Q(unit_id__in=units.values("pk"))
+    elif unit_ids:
+        condition |= Q(unit_id__in=unit_ids)
+    matching = _customer_ids_matching(text)
+    customer_ids = list(matching[: MAX_MATCHING_CUSTOMERS + 1])
+    if len(customer_ids) > MAX_MATCHING_CUSTOMERS:
+        condition |= Q(customer_id__in=matching)
+    elif customer_ids:
+        condition |= Q(customer_id__in=customer_ids)
+    return qs.filter(condition)
+
+
+def unit_lookup(user: Any, q: str, limit: int = 8) -> list[Any]:
+    """The desk's fast unit lookup at intake: serial prefix, customer name/code or phone."""
+    from serviceloop.assets.models import Unit
+    from serviceloop.assets.selectors import unit_search
+
+    text = "".join(ch for ch in (q or "") if ch.isprintable()).strip()[:100]
+    if len(text) < 2:
+        return []
+    qs = Unit.objects.restrict(user, "view").select_related("customer", "product_model", "site")
+    return list(unit_search(qs, text).order_by("-id")[:limit])

@@ -1,0 +1,589 @@
+"""Web pages of service requests: desk queue, intake (phone, portal, QR), detail with SLA clocks,
+review, plan and every other step, customer portal, SLA policies. Views parse and render; the
+services decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from serviceloop.assets.models import Unit
+from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
+from serviceloop.core.concurrency import StaleEditError, save_and_record
+from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView
+from serviceloop.core.listing import Column, ListSpec
+from serviceloop.customers.models import Customer
+
+from . import forms, selectors, services
+from .choices import OPEN_STATUSES, ConfirmationChannel, RequestChannel, RequestStatus, SlaTarget
+from .filters import QueueFilter, RequestFilter
+from .models import Escalation, ServiceRequest, SlaPolicy
+from .sla import deadlines_for
+
+# verbs of the timeline a customer does not need to see (internal escalations)
+INTERNAL_VERBS = {"escalated"}
+
+
+def is_customer(user: Any) -> bool:
+    return bool(getattr(user, "customer_id", None))
+
+
+def humanize_delta(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)dd %(h)dh") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)dh %(m)dm") % {"h": hours, "m": mins}
+    return _("%(m)dm") % {"m": mins}
+
+
+def sla_badge(request: ServiceRequest, now: datetime | None = None) -> str:
+    """The queue's countdown: time to the nearest deadline; overdue in red; paused in grey."""
+    if request.sla_paused:
+        return format_html('<span class="badge text-bg-secondary">{}</span>', _("paused"))
+    if request.sla_due_at is None:
+        return format_html('<span class="text-muted">{}</span>', "—")
+    left = request.sla_due_at - (now or timezone.now())
+    due = timezone.localtime(request.sla_due_at).strftime("%m-%d %H:%M")
+    if left.total_seconds() < 0:
+        return format_html('<span class="badge text-bg-danger" title="{}" data-sla="overdue">{} {}</span>',
+                           due, _("overdue"), humanize_delta(left))
+    tone = "warning" if left < timedelta(hours=2) else "success"
+    return format_html('<span class="badge text-bg-{}" title="{}" data-sla="left">{} {}</span>',
+                       tone, due, _("left"), humanize_delta(left))
+
+
+def _unit_label(r: ServiceRequest) -> str:
+    return r.unit.serial_number if r.unit_id else ""
+
+
+QUEUE_COLUMNS = [
+    Column("number", gettext_lazy("request number"), lambda r: r.number, sort="number"),
+    Column("sla", gettext_lazy("SLA"), sla_badge, sort=F("sla_due_at")),
+    Column("priority", gettext_lazy("priority"), lambda r: r.get_priority_display(), sort="priority"),
+    Column("status", gettext_lazy("status"), lambda r: r.get_status_display(), sort="status"),
+    Column("customer", gettext_lazy("customer"), lambda r: r.customer.name),
+    Column("unit", gettext_lazy("unit"), _unit_label),
+    Column("title", gettext_lazy("title"), lambda r: r.title),
+    Column("severity", gettext_lazy("severity"), lambda r: r.get_severity_display(), sort="severity"),
+    Column("received", gettext_lazy("received at"),
+           lambda r: timezone.localtime(r.received_at).strftime("%Y-%m-%d %H:%M"), sort="received_at"),
+]
+
+QUEUE_LIST = ListSpec(columns=QUEUE_COLUMNS, default_sort="sla", search=selectors.request_search,
+                      filterset_class=QueueFilter)
+ALL_LIST = ListSpec(columns=QUEUE_COLUMNS, default_sort="-received", search=selectors.request_search,
+                    filterset_class=RequestFilter)
+
+
+class RequestQueueView(GatedListView):
+    """服务台队列: open requests, the nearest deadline first (overdue at the top)."""
+
+    model = ServiceRequest
+    spec = QUEUE_LIST
+    title = gettext_lazy("Service desk queue")
+    template_name = "service/queue.html"
+    create_url_name = "service:create"
+    export_name = "service-queue"
+
+    def base_queryset(self):
+        return ServiceRequest.objects.select_related("customer", "unit").filter(status__in=OPEN_STATUSES)
+
+    def extra_context(self) -> dict[str, Any]:
+        open_qs = ServiceRequest.objects.restrict(self.request.user, "view").filter(status__in=OPEN_STATUSES)
+        now = timezone.now()
+        return {
+            "overdue": open_qs.filter(sla_due_at__lt=now, sla_paused=False).order_by()[:1000].count(),
+            "due_soon": open_qs.filter(sla_due_at__gte=now, sla_due_at__lt=now + timedelta(hours=2),
+                                       sla_paused=False).order_by()[:1000].count(),
+            "search_hint": _("Request number, serial number, customer or phone"),
+        }
+
+
+class RequestListView(RequestQueueView):
+    """Every request the user may see, open or not."""
+
+    spec = ALL_LIST
+    title = gettext_lazy("All service requests")
+    export_name = "service-requests"
+
+    def base_queryset(self):
+        return ServiceRequest.objects.select_related("customer", "unit")
+
+
+# ---------------------------------------------------------------- intake
+
+@login_required
+def request_create(request: HttpRequest) -> HttpResponse:
+    """Desk intake (phone and others), or a customer's report in the portal / from the QR code."""
+    require_model_perm(request, ServiceRequest, "add")
+    user = request.user
+    if is_customer(user):
+        return _portal_create(request)
+    initial: dict[str, Any] = {}
+    preset = _preset_unit(request)
+    if preset is not None:
+        initial.update({"unit": preset.pk, "customer": preset.customer_id})
+    form = forms.IntakeForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.request_create(
+                actor=user, channel=data["channel"], request_type=data["request_type"],
+                customer=data["customer_obj"], unit=data["unit_obj"], title=data["title"],
+                description=data["description"], severity=data["severity"], contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"], sales_order=data["sales_order_obj"],
+                handed_over_from=data["handed_over_from"],
+            )
+        except ValidationError as exc:
+            _merge(form, exc)
+        else:
+            return _created(request, result)
+    chosen = form.cleaned_data.get("unit_obj") if form.is_bound and hasattr(form, "cleaned_data") else preset
+    if chosen is None and form.is_bound:
+        chosen = Unit.objects.restrict(user, "view").select_related("customer", "product_model") \
+            .filter(pk=_int(request.POST.get("unit"))).first()
+    chosen_customer = None
+    if chosen is None and form.is_bound:
+        chosen_customer = Customer.objects.restrict(user, "view").filter(pk=_int(request.POST.get("customer"))).first()
+    context = {"form": form, "chosen": chosen, "chosen_customer": chosen_customer,
+               "chosen_open": _open_for(user, [chosen.pk]) if chosen else {}}
+    return render(request, "service/intake.html", context, status=400 if form.is_bound else 200)
+
+
+def _portal_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    fixed = _preset_unit(request)
+    channel = RequestChannel.QR if (request.GET.get("channel") == "qr" and fixed is not None) else RequestChannel.PORTAL
+    initial = {"contact_name": user.display_name or user.get_full_name() or user.get_username(),
+               "contact_phone": getattr(user, "phone", "")}
+    form = forms.PortalRequestForm(request.POST or None, request.FILES or None, user=user, fixed_unit=fixed,
+                                   initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        unit = fixed or data["unit"]
+        try:
+            result = services.request_create(
+                actor=user, channel=channel, request_type=data["request_type"], customer=user.customer,
+                unit=unit, title=data["title"], description=data["description"], severity=data["severity"],
+                contact_name=data["contact_name"], contact_phone=data["contact_phone"],
+            )
+            if data.get("photo"):
+                from serviceloop.core.attachments import attachment_add
+
+                attachment_add(subject=result.request, upload=data["photo"], user=user,
+                               description=_("Photo from the customer"))
+        except ValidationError as exc:
+            _merge(form, exc)
+        else:
+            return _created(request, result)
+    return render(request, "service/portal_create.html", {"form": form, "unit": fixed, "channel": channel},
+                  status=400 if form.is_bound else 200)
+
+
+def _created(request: HttpRequest, result: services.IntakeResult) -> HttpResponse:
+    messages.success(request, _("Request %(number)s was received.") % {"number": result.request.number})
+    for warning in result.warnings:
+        messages.warning(request, warning)
+    return redirect("service:detail", pk=result.request.pk)
+
+
+def _preset_unit(request: HttpRequest) -> Unit | None:
+    pk = _int(request.GET.get("unit"))
+    if pk is None:
+        return None
+    unit = Unit.objects.restrict(request.user, "view").select_related("customer", "product_model", "site") \
+        .filter(pk=pk).first()
+    if unit is None:
+        raise Http404(_("This unit does not exist or you may not see it."))
+    return unit
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def _merge(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _open_for(user: Any, unit_ids: list[int]) -> dict[int, list[ServiceRequest]]:
+    found: dict[int, list[ServiceRequest]] = {}
+    for r in ServiceRequest.objects.restrict(user, "view").filter(unit_id__in=unit_ids, status__in=OPEN_STATUSES) \
+            .only("id", "number", "status", "unit_id").order_by("received_at"):
+        found.setdefault(r.unit_id, []).append(r)
+    return found
+
+
+@login_required
+@require_GET
+def unit_lookup(request: HttpRequest) -> HttpResponse:
+    """HTMX: units (serial, customer, phone) and customers matching what the desk types."""
+    require_model_perm(request, ServiceRequest, "add")
+    q = request.GET.get("q", "")
+    units = selectors.unit_lookup(request.user, q)
+    text = "".join(ch for ch in q if ch.isprintable()).strip()[:100]
+    customers = []
+    if len(text) >= 2:
+        from serviceloop.customers.selectors import customer_search
+
+        customers = list(customer_search(Customer.objects.restrict(request.user, "view"), text).order_by("code")[:5])
+    open_by_unit = _open_for(request.user, [u.pk for u in units])
+    for unit in units:
+        unit.open_requests = open_by_unit.get(unit.pk, [])
+    return render(request, "service/partials/lookup_results.html", {"units": units, "customers": customers, "q": text})
+
+
+# ---------------------------------------------------------------- detail and steps
+
+@dataclass
+class Step:
+    """One button on the request page: a move the user may make now."""
+
+    key: str
+    label: str
+    style: str = "outline-primary"
+    direct: bool = False  # posts at once (no input needed)
+
+
+DESK_STEPS = {
+    "start_review": (gettext_lazy("Start review"), "primary", True),
+    "review": (gettext_lazy("Record review"), "primary", False),
+    "propose_plan": (gettext_lazy("Propose plan to customer"), "primary", False),
+    "confirm_plan": (gettext_lazy("Record phone confirmation"), "success", False),
+    "start_work": (gettext_lazy("Start work"), "primary", True),
+    "resolve": (gettext_lazy("Resolve"), "success", False),
+    "confirm_resolution": (gettext_lazy("Record customer's confirmation"), "success", False),
+    "hand_over": (gettext_lazy("Hand over to the desk"), "outline-secondary", False),
+    "pause": (gettext_lazy("Pause clocks"), "outline-secondary", False),
+    "resume": (gettext_lazy("Resume clocks"), "outline-secondary", True),
+    "reopen": (gettext_lazy("Reopen"), "outline-warning", False),
+    "cancel": (gettext_lazy("Cancel request"), "outline-danger", False),
+}
+CUSTOMER_STEPS = {
+    "confirm_plan": (gettext_lazy("I agree to this plan"), "success", True),
+    "confirm_resolution": (gettext_lazy("Confirm it is resolved"), "success", True),
+}
+
+
+def available_steps(user: Any, r: ServiceRequest, can_change: bool) -> list[Step]:
+    S = RequestStatus
+    if is_customer(user):
+        keys = []
+        if r.status == S.PLAN_PROPOSED:
+            keys.append("confirm_plan")
+        if r.status == S.RESOLVED and r.resolution_confirmed_at is None:
+            keys.append("confirm_resolution")
+        return [Step(k, str(CUSTOMER_STEPS[k][0]), CUSTOMER_STEPS[k][1], CUSTOMER_STEPS[k][2]) for k in keys]
+    if not can_change:
+        return []
+    keys = []
+    if r.can("start_review"):
+        keys.append("start_review")
+    if r.status == S.UNDER_REVIEW:
+        keys.append("review")
+    if r.can("propose_plan"):
+        keys.append("propose_plan")
+    if r.can("confirm_plan"):
+        keys.append("confirm_plan")
+    if r.can("start_work"):
+        keys.append("start_work")
+    if r.can("resolve"):
+        keys.append("resolve")
+    if r.status == S.RESOLVED and r.resolution_confirmed_at is None:
+        keys.append("confirm_resolution")
+    if r.is_open and not r.handed_over_from_id:
+        keys.append("hand_over")
+    if r.is_open:
+        keys.append("resume" if r.sla_paused else "pause")
+    if r.can("reopen"):
+        keys.append("reopen")
+    if r.can("cancel"):
+        keys.append("cancel")
+    return [Step(k, str(DESK_STEPS[k][0]), DESK_STEPS[k][1], DESK_STEPS[k][2]) for k in keys]
+
+
+def _can_change(user: Any, r: ServiceRequest) -> bool:
+    return user.has_perm("service.change_servicerequest") and \
+        ServiceRequest.objects.restrict(user, "change").filter(pk=r.pk).exists()
+
+
+class RequestDetailView(GatedDetailView):
+    model = ServiceRequest
+    template_name = "service/request_detail.html"
+
+    def base_queryset(self):
+        return ServiceRequest.objects.select_related(
+            "customer", "customer__branch", "site", "unit", "unit__product_model", "sales_order", "contract",
+            "sla_policy", "received_by", "handed_over_from")
+
+    def get_context(self, obj: ServiceRequest) -> dict[str, Any]:
+        user = self.request.user
+        now = timezone.now()
+        found = deadlines_for(obj, now=now)
+        clocks = []
+        for target in SlaTarget:
+            d = found.get(target.value)
+            if d is None:
+                continue
+            left = (d.due_at - now) if d.due_at and not d.met_at else None
+            clocks.append({"label": target.label, "d": d, "left": humanize_delta(left) if left is not None else "",
+                           "overdue": left is not None and left.total_seconds() < 0})
+        customer_view = is_customer(user)
+        context: dict[str, Any] = {
+            "clocks": clocks,
+            "steps": available_steps(user, obj, _can_change(user, obj)),
+            "reviews": selectors.reviews_of(user, obj),
+            "escalations": [] if customer_view else Escalation.objects.filter(request=obj).order_by("-at")[:20],
+            "other_open": selectors.open_requests_for_unit(user, obj.unit).exclude(pk=obj.pk) if obj.unit_id else [],
+            "customer_view": customer_view,
+            "work_orders": _optional("serviceloop.workorders.selectors", "work_orders_of_request", user, obj),
+            "follow_ups": _optional("serviceloop.feedback.selectors", "follow_ups_of", user, obj),
+            "follow_up_url": _optional_url("feedback:follow_up", obj.pk)
+            if obj.status == RequestStatus.RESOLVED and not customer_view else None,
+            "rate_url": _optional_url("feedback:rate", obj.pk)
+            if obj.status == RequestStatus.RESOLVED and customer_view else None,
+            "work_order_create_url": _optional_url("workorders:create", obj.pk)
+            if not customer_view and obj.plan == "onsite" and obj.status in (
+                RequestStatus.PLAN_CONFIRMED, RequestStatus.IN_PROGRESS) else None,
+        }
+        if customer_view:
+            context["events"] = [e for e in context.get("events", []) if e.verb not in INTERNAL_VERBS]
+        return context
+
+
+def _optional(module: str, name: str, *args: Any) -> Any:
+    """A panel from an app that may not be installed yet (work orders, follow-ups)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    app_label = module.split(".")[1]
+    if not apps.is_installed(f"serviceloop.{app_label}"):
+        return None
+    try:
+        func = getattr(import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    return func(*args)
+
+
+def _optional_url(name: str, *args: Any) -> str | None:
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+STEP_FORMS = {
+    "propose_plan": forms.PlanForm,
+    "confirm_plan": forms.PhoneConfirmForm,
+    "resolve": forms.ResolveForm,
+    "confirm_resolution": forms.ConfirmResolutionForm,
+    "hand_over": forms.HandOverForm,
+    "pause": forms.PauseForm,
+    "reopen": forms.ReasonForm,
+    "cancel": forms.ReasonForm,
+    "start_review": forms.NoteForm,
+    "start_work": forms.NoteForm,
+    "resume": forms.NoteForm,
+}
+
+
+def _run_step(key: str, user: Any, r: ServiceRequest, data: dict[str, Any]) -> None:
+    version = data.get("version")
+    if is_customer(user):
+        if key == "confirm_plan":
+            services.request_confirm_plan(actor=user, request=r, how=ConfirmationChannel.PORTAL)
+        elif key == "confirm_resolution":
+            services.request_confirm_resolution(actor=user, request=r, how="portal")
+        return
+    calls = {
+        "start_review": lambda: services.request_start_review(actor=user, request=r, note=data.get("note", ""),
+                                                              expected_version=version),
+        "propose_plan": lambda: services.request_propose_plan(actor=user, request=r, plan=data["plan"],
+                                                              note=data.get("note", ""), expected_version=version),
+        "confirm_plan": lambda: services.request_confirm_plan(
+            actor=user, request=r, how=ConfirmationChannel.PHONE, confirmed_by_name=data["confirmed_by_name"],
+            expected_version=version),
+        "start_work": lambda: services.request_start_work(actor=user, request=r, note=data.get("note", ""),
+                                                          expected_version=version),
+        "resolve": lambda: services.request_resolve(actor=user, request=r, resolution=data["resolution"],
+                                                    expected_version=version),
+        "confirm_resolution": lambda: services.request_confirm_resolution(
+            actor=user, request=r, how="phone", confirmed_by_name=data.get("confirmed_by_name", "")),
+        "hand_over": lambda: services.request_hand_over(actor=user, request=r, from_department=data["from_department"],
+                                                        note=data.get("note", ""), expected_version=version),
+        "pause": lambda: services.sla_pause(request=r, reason=data["reason"], actor=user, note=data.get("note", "")),
+        "resume": lambda: services.sla_resume(request=r, actor=user, note=data.get("note", "")),
+        "reopen": lambda: services.request_reopen(actor=user, request=r, reason=data["reason"],
+                                                  expected_version=version),
+        "cancel": lambda: services.request_cancel(actor=user, request=r, reason=data["reason"],
+                                                  expected_version=version),
+    }
+    calls[key]()
+
+
+@login_required
+def request_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """One step of the request. GET shows its small form; POST runs the service."""
+    user = request.user
+    customer_view = is_customer(user)
+    allowed = CUSTOMER_STEPS if customer_view else DESK_STEPS
+    if step not in allowed or step == "review":
+        raise Http404(_("No such step."))
+    r = get_for_user(request, ServiceRequest, "view", pk=pk,
+                     queryset=ServiceRequest.objects.select_related("customer", "unit"))
+    if not customer_view and not _can_change(user, r):
+        audit_denial(request, action="change", target=f"service.ServiceRequest:{pk}", outcome="forbidden")
+        raise PermissionDenied(_("Your role does not allow this."))
+    label = allowed[step][0]
+    form_class = None if customer_view else STEP_FORMS.get(step)
+    form = None
+    if form_class is not None:
+        initial = {"version": r.version}
+        if step == "propose_plan":
+            latest = r.reviews.order_by("-reviewed_at", "-id").first()
+            initial["plan"] = latest.decided_plan if latest else r.plan
+        form = form_class(request.POST if request.method == "POST" else None, initial=initial)
+        forms.style_form(form)
+    if request.method == "POST":
+        data: dict[str, Any] = {}
+        valid = form is None or form.is_valid()
+        if valid:
+            data = form.cleaned_data if form is not None else {}
+            try:
+                _run_step(step, user, r, data)
+            except StaleEditError as exc:
+                valid = False
+                error = exc.messages[0]
+            except ValidationError as exc:
+                valid = False
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, _("Done: %(step)s.") % {"step": label})
+                return redirect("service:detail", pk=r.pk)
+            if form is not None:
+                _merge(form, ValidationError(error))
+            else:
+                messages.error(request, error)
+                return redirect("service:detail", pk=r.pk)
+        status = 400
+    else:
+        status = 200
+    return render(request, "service/step.html", {"object": r, "form": form, "title": label, "step": step},
+                  status=status)
+
+
+@login_required
+def review_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """评审: analysis, written opinion, decided plan, the customer's written feedback as a file."""
+    r = get_for_user(request, ServiceRequest, "change", pk=pk)
+    require_model_perm(request, ServiceRequest, "change")
+    form = forms.ReviewForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.review_record(
+                actor=request.user, request=r, analysis=data["analysis"], opinion=data["opinion"],
+                decided_plan=data["decided_plan"], review_form=data["review_form"],
+                customer_feedback=[data["customer_feedback"]] if data.get("customer_feedback") else [],
+            )
+        except ValidationError as exc:
+            _merge(form, exc)
+        else:
+            messages.success(request, _("The review was recorded. Propose the plan to the customer next."))
+            return redirect("service:detail", pk=r.pk)
+    return render(request, "service/step.html", {"object": r, "form": form, "title": _("Record review"),
+                                                 "multipart": True}, status=400 if form.is_bound else 200)
+
+
+# ---------------------------------------------------------------- customer portal
+
+@login_required
+def portal_home(request: HttpRequest) -> HttpResponse:
+    """What a customer sees first: their requests (open first) and a button to report a fault."""
+    require_model_perm(request, ServiceRequest, "view")
+    qs = selectors.requests_visible_to(request.user)
+    active = [*OPEN_STATUSES, RequestStatus.RESOLVED]  # resolved: waits for the customer's confirmation
+    open_requests = list(qs.filter(status__in=active).order_by("-received_at")[:50])
+    recent = list(qs.exclude(status__in=active).order_by("-received_at")[:20])
+    return render(request, "service/portal_home.html", {
+        "open_requests": open_requests, "recent": recent,
+        "can_add": request.user.has_perm("service.add_servicerequest"),
+        "unit_count": Unit.objects.restrict(request.user, "view").order_by()[:1001].count(),
+    })
+
+
+# ---------------------------------------------------------------- SLA policies
+
+SLA_POLICY_LIST = ListSpec(
+    columns=[
+        Column("name", gettext_lazy("name"), lambda p: p.name, sort="name"),
+        Column("type", gettext_lazy("request type"), lambda p: p.get_request_type_display() or _("any")),
+        Column("severity", gettext_lazy("severity"), lambda p: p.get_severity_display() or _("any")),
+        Column("level", gettext_lazy("customer level"), lambda p: p.get_customer_level_display() or _("any")),
+        Column("first", gettext_lazy("first response (working minutes)"), lambda p: p.first_response_minutes),
+        Column("contact", gettext_lazy("engineer contact after dispatch (working minutes)"),
+               lambda p: p.engineer_contact_minutes),
+        Column("plan", gettext_lazy("service plan decided (working minutes)"), lambda p: p.plan_decided_minutes),
+        Column("resolution", gettext_lazy("resolution (working minutes)"), lambda p: p.resolution_minutes),
+        Column("default", gettext_lazy("default policy"), lambda p: _("yes") if p.is_default else ""),
+        Column("active", gettext_lazy("active"), lambda p: _("yes") if p.active else _("no")),
+    ],
+    default_sort="name",
+)
+
+
+class SlaPolicyListView(GatedListView):
+    model = SlaPolicy
+    spec = SLA_POLICY_LIST
+    title = gettext_lazy("SLA policies")
+    create_url_name = "service:sla_policy_create"
+    export_name = "sla-policies"
+
+
+class SlaPolicyDetailView(GatedDetailView):
+    model = SlaPolicy
+    template_name = "service/slapolicy_detail.html"
+
+
+class SlaPolicyEditView(GatedEditView):
+    model = SlaPolicy
+    form_class = forms.SlaPolicyForm
+    title_create = gettext_lazy("New SLA policy")
+    title_edit = gettext_lazy("Edit SLA policy")
+
+    @staticmethod
+    def save(*, user, instance, form):
+        from django.db import transaction
+
+        with transaction.atomic():
+            return save_and_record(instance, user=user, expected_version=form.expected_version)
+
