@@ -37,6 +37,7 @@ from .choices import (
     SlaEventKind,
     SlaTarget,
 )
+from . import notify
 from .classification import priority_for
 from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent
 from .sla import deadlines_for, evaluate_open_requests, match_policy, summary
@@ -220,6 +221,7 @@ def request_create(
                      data={"department": handed_over_from.pk})
     _sla_event(request, SlaEventKind.STARTED, actor=actor, at=received_at)
     refresh_sla(request, now=now)
+    notify.request_received(request)
 
     result = IntakeResult(request=request)
     if unit is not None:
@@ -334,6 +336,7 @@ def request_propose_plan(
     _target_met(request, SlaTarget.PLAN_DECIDED, actor=actor, at=now)
     _move(request, "propose_plan", actor=actor, note=note, expected_version=expected_version, data={"plan": plan})
     refresh_sla(request, now=now)
+    notify.plan_decided(request)
     return request
 
 
@@ -393,6 +396,7 @@ def request_resolve(
     _sla_event(request, SlaEventKind.STOPPED, actor=actor, reason=RequestStatus.RESOLVED, at=now)
     _move(request, "resolve", actor=actor, note=request.resolution, expected_version=expected_version)
     refresh_sla(request, now=now)
+    notify.request_resolved(request)
     return request
 
 

@@ -1,0 +1,45 @@
+"""Who hears about a request's steps (SPEC §3: received, plan decided). Sent after commit."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from serviceloop.core.notifications import customer_users, notify
+
+from .models import ServiceRequest
+
+
+def _send(request: ServiceRequest, kind: str, subject: str, body: str) -> None:
+    notify(recipients=customer_users(request.customer), kind=kind, subject=subject, body=body,
+           url=request.get_absolute_url(), obj=request)
+
+
+def request_received(request: ServiceRequest) -> None:
+    def send() -> None:
+        with translation.override("zh-hans"):
+            _send(request, "request_received",
+                  _("Request %(number)s received") % {"number": request.number},
+                  _("We received your request “%(title)s”. The service desk will answer you shortly.")
+                  % {"title": request.title})
+    transaction.on_commit(send)
+
+
+def plan_decided(request: ServiceRequest) -> None:
+    def send() -> None:
+        with translation.override("zh-hans"):
+            _send(request, "plan_decided",
+                  _("Service plan for %(number)s: %(plan)s") % {"number": request.number,
+                                                                 "plan": request.get_plan_display()},
+                  (request.plan_note or "") + "\n" + _("Please confirm the plan in the portal or tell the desk."))
+    transaction.on_commit(send)
+
+
+def request_resolved(request: ServiceRequest) -> None:
+    def send() -> None:
+        with translation.override("zh-hans"):
+            _send(request, "request_resolved",
+                  _("Request %(number)s is resolved") % {"number": request.number},
+                  request.resolution + "\n" + _("Please confirm the resolution and rate our service."))
+    transaction.on_commit(send)
