@@ -86,7 +86,12 @@ class UnitDetailView(GatedDetailView):
         return Unit.objects.select_related("product_model", "customer__branch", "site", "so_line__order")
 
     def get_context(self, obj: Unit) -> dict[str, Any]:
+        from serviceloop.service.selectors import unit_service_history
+
+        user = self.request.user
         return {
+            **unit_service_history(user, obj),
+            "can_report": user.has_perm("service.add_servicerequest"),
             "verdict": warranty_state(obj, timezone.localdate()),
             "contracts": selectors.contracts_of_unit(self.request.user, obj),
             "qr_url": unit_qr_url(obj),
@@ -180,7 +185,10 @@ def unit_print(request: HttpRequest, pk: int) -> HttpResponse:
         queryset=Unit.objects.select_related("product_model", "customer__branch", "site", "so_line__order"), pk=pk,
     )
     today = timezone.localdate()
+    from serviceloop.service.selectors import unit_service_history
+
     context = {
+        **unit_service_history(request.user, unit),
         "object": unit,
         "verdict": warranty_state(unit, today),
         "contracts": selectors.contracts_of_unit(request.user, unit),

@@ -80,3 +80,22 @@ def unit_lookup(user: Any, q: str, limit: int = 8) -> list[Any]:
         return []
     qs = Unit.objects.restrict(user, "view").select_related("customer", "product_model", "site")
     return list(unit_search(qs, text).order_by("-id")[:limit])
+
+
+def unit_service_history(user: Any, unit: Any, limit: int = 50) -> dict[str, Any]:
+    """The unit's service file (服务档案): its requests, work orders and signed service reports."""
+    from django.apps import apps
+
+    history: dict[str, Any] = {
+        "service_requests": list(
+            requests_visible_to(user).filter(unit=unit).order_by("-received_at", "-id")[:limit]
+        ),
+        "work_orders": [],
+        "service_reports": [],
+    }
+    if apps.is_installed("serviceloop.workorders"):
+        from serviceloop.workorders import selectors as wo
+
+        history["work_orders"] = list(wo.work_orders_of_unit(user, unit)[:limit])
+        history["service_reports"] = list(wo.service_reports_of_unit(user, unit)[:limit])
+    return history

@@ -311,3 +311,14 @@ def _png() -> bytes:
     buf = BytesIO()
     Image.new("RGB", (8, 8), "red").save(buf, "PNG")
     return buf.getvalue()
+
+
+def test_the_units_service_file_lists_its_requests(client, cast, requests_ab):
+    a, b = requests_ab
+    page = _login(client, cast.desk).get(a.unit.get_absolute_url()).content.decode()
+    assert a.number in page and b.number not in page and 'data-testid="new-request"' in page
+    pdf = client.get(reverse("assets:unit_print", args=[a.unit.pk]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    own = _login(client, cast.owner).get(a.unit.get_absolute_url()).content.decode()
+    assert a.number in own
+    assert client.get(b.unit.get_absolute_url()).status_code == 404
