@@ -250,6 +250,7 @@ class Seeder:
         self.logins()
         self.engineers()
         self.set_passwords()
+        self.service_loop()
         return self.counts
 
     def organisation(self) -> None:
@@ -531,6 +532,12 @@ class Seeder:
         for username, name, branch, city in MORE_ENGINEERS:
             user = self._login(DemoLogin(R.FIELD_ENGINEER, username, name, branch=branch, department="SVC"))
             self._engineer(user, city)
+
+    def service_loop(self) -> None:
+        """Requests, work orders, signed reports and follow-ups in every state (serviceloop/service/demo.py)."""
+        from serviceloop.service.demo import seed_service_demo
+
+        seed_service_demo(self)
 
     def set_passwords(self) -> None:
         """One hash for the logins created by this run (hashing ~25 times would dominate the run time).
