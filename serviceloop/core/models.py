@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -99,6 +100,30 @@ class TimelineEvent(models.Model):
 
     def get_verb_display(self) -> str:
         return str(VERB_LABELS.get(self.verb, self.verb))
+
+    def _state_label(self, code: str) -> str:
+        """A state code in words, from the choices of the record's ``status`` field."""
+        if not code:
+            return ""
+        model = ContentType.objects.get_for_id(self.content_type_id).model_class() if self.content_type_id else None
+        try:
+            choices = dict(model._meta.get_field("status").flatchoices) if model is not None else {}
+        except Exception:  # a record type without a status field
+            choices = {}
+        return str(choices.get(code, code))
+
+    @property
+    def from_label(self) -> str:
+        return self._state_label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return self._state_label(self.to_state)
+
+
+def register_verbs(labels: dict[str, Any]) -> None:
+    """Apps add the words for their workflow verbs (call from AppConfig.ready or module level)."""
+    VERB_LABELS.update(labels)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

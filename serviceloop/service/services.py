@@ -22,6 +22,7 @@ from serviceloop.core.concurrency import save_versioned
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
 
+from . import notify
 from .choices import (
     OPEN_STATUSES,
     TARGETS_FROM_DISPATCH,
@@ -37,7 +38,6 @@ from .choices import (
     SlaEventKind,
     SlaTarget,
 )
-from . import notify
 from .classification import priority_for
 from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent
 from .sla import deadlines_for, evaluate_open_requests, match_policy, summary
