@@ -13,6 +13,15 @@ from serviceloop.accounts.api import (
 from serviceloop.assets.api import ProductModelViewSet, SalesOrderViewSet, ServiceContractViewSet, UnitViewSet
 from serviceloop.core.api import AttachmentViewSet
 from serviceloop.customers.api import ContactViewSet, CustomerViewSet, SiteViewSet
+from serviceloop.feedback.api import FollowUpViewSet, ServiceComplaintViewSet
+from serviceloop.service.api import EscalationViewSet, ReviewViewSet, ServiceRequestViewSet, SlaPolicyViewSet
+from serviceloop.workorders.api import (
+    FeeLineViewSet,
+    HelpRequestViewSet,
+    ServiceReportViewSet,
+    WorkOrderViewSet,
+    WorkReportViewSet,
+)
 
 app_name = "api"
 
@@ -29,6 +38,17 @@ router.register("sales-orders", SalesOrderViewSet, basename="salesorder")
 router.register("units", UnitViewSet, basename="unit")
 router.register("contracts", ServiceContractViewSet, basename="servicecontract")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("service-requests", ServiceRequestViewSet, basename="servicerequest")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("escalations", EscalationViewSet, basename="escalation")
+router.register("sla-policies", SlaPolicyViewSet, basename="slapolicy")
+router.register("follow-ups", FollowUpViewSet, basename="followup")
+router.register("service-complaints", ServiceComplaintViewSet, basename="servicecomplaint")
+router.register("work-orders", WorkOrderViewSet, basename="workorder")
+router.register("help-requests", HelpRequestViewSet, basename="helprequest")
+router.register("service-reports", ServiceReportViewSet, basename="servicereport")
+router.register("work-reports", WorkReportViewSet, basename="workreport")
+router.register("fee-lines", FeeLineViewSet, basename="feeline")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "serviceloop.customers",
     "serviceloop.assets",
     "serviceloop.service",
+    "serviceloop.feedback",
+    "serviceloop.workorders",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "serviceloop.core.context_processors.navigation",
+                "serviceloop.core.notification_context.notifications",
             ],
         },
     }
@@ -250,6 +253,29 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # one name per choice set that several fields share (and distinct names where fields share a name)
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerLevelEnum": "serviceloop.customers.choices.CustomerLevel",
+        "SlaLevelEnum": "serviceloop.assets.choices.SlaLevel",
+        "WarrantyStateEnum": "serviceloop.assets.choices.WarrantyState",
+        "RequestStatusEnum": "serviceloop.service.choices.RequestStatus",
+        "ServicePlanEnum": "serviceloop.service.choices.ServicePlan",
+        "ConfirmationChannelEnum": "serviceloop.service.choices.ConfirmationChannel",
+        "ResolutionConfirmationEnum": "serviceloop.service.choices.ResolutionConfirmation",
+        "PauseReasonEnum": "serviceloop.service.choices.PauseReason",
+        "EscalationLevelEnum": "serviceloop.service.choices.EscalationLevel",
+        "RequestChannelEnum": "serviceloop.service.choices.RequestChannel",
+        "FollowUpChannelEnum": "serviceloop.feedback.choices.FollowUpChannel",
+        "FollowUpOutcomeEnum": "serviceloop.feedback.choices.FollowUpOutcome",
+        "UnsatisfiedActionEnum": "serviceloop.feedback.choices.UnsatisfiedAction",
+        "ComplaintStatusEnum": "serviceloop.feedback.choices.ComplaintStatus",
+        "WorkOrderStatusEnum": "serviceloop.workorders.choices.WorkOrderStatus",
+        "WorkResultEnum": "serviceloop.workorders.choices.WorkResult",
+        "AssignmentRoleEnum": "serviceloop.workorders.choices.AssignmentRole",
+        "HelpRequestStatusEnum": "serviceloop.workorders.choices.HelpRequestStatus",
+        "ReportStatusEnum": "serviceloop.workorders.choices.ReportStatus",
+        "FeeKindEnum": "serviceloop.workorders.choices.FeeKind",
+    },
 }
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False

@@ -21,6 +21,8 @@ urlpatterns = [
     path("customers/", include("serviceloop.customers.urls")),
     path("assets/", include("serviceloop.assets.urls")),
     path("service/", include("serviceloop.service.urls")),
+    path("workorders/", include("serviceloop.workorders.urls")),
+    path("feedback/", include("serviceloop.feedback.urls")),
     path("imports/", include("serviceloop.core.import_urls")),
     path("api/v1/", include("serviceloop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

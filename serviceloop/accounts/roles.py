@@ -72,7 +72,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _perms(["service.servicerequest"], "view", "add"),
     SERVICE_DESK: (VIEW_ALL | EDIT_MASTER - _perms(["assets.productmodel"], "add", "change")) | WORK_REQUESTS,
     SERVICE_MANAGER: VIEW_ALL | EDIT_MASTER | _perms(MASTER, "delete") | _perms(["accounts.engineerprofile"], "change")
-    | {"core.delete_attachment"} | WORK_REQUESTS | _perms(["service.slapolicy"], "add", "change"),
+    | {"core.delete_attachment"} | WORK_REQUESTS | _perms(["service.slapolicy"], "add", "change", "delete"),
     DISPATCHER: VIEW_ALL,
     FIELD_ENGINEER: VIEW_ALL,
     BRANCH_STAFF: VIEW_ALL | _perms(["customers.customer", "customers.site", "customers.contact", "assets.unit"], "add", "change")
@@ -92,6 +92,51 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | {"core.view_authorizationfailure", "core.view_workerheartbeat", "core.view_timelineevent",
        "core.delete_attachment", "auth.view_group", "auth.change_group"},
 }
+
+
+# Feedback (follow-ups 回访, service complaints 服务投诉): every staff role sees them; the desk and the
+# service manager record follow-up calls; the service manager handles complaints; customers rate their
+# own company's requests in the portal and see their follow-ups (complaints stay internal).
+FEEDBACK = ["feedback.followup", "feedback.servicecomplaint"]
+ROLE_PERMISSIONS.update({role: codes | _perms(FEEDBACK, "view") for role, codes in ROLE_PERMISSIONS.items()
+                         if role != CUSTOMER})
+ROLE_PERMISSIONS[CUSTOMER] = ROLE_PERMISSIONS[CUSTOMER] | _perms(["feedback.followup"], "view", "add")
+ROLE_PERMISSIONS[SERVICE_DESK] = ROLE_PERMISSIONS[SERVICE_DESK] | _perms(["feedback.followup"], "add")
+ROLE_PERMISSIONS[SERVICE_MANAGER] = (ROLE_PERMISSIONS[SERVICE_MANAGER] | _perms(["feedback.followup"], "add")
+                                     | _perms(["feedback.servicecomplaint"], "change"))
+
+# Work orders (派工单), help requests, service reports, work reports, fees: every staff role sees them;
+# customers see their own work orders and service reports. Dispatching, approving and closing are
+# custom permissions; that only the assigned engineers act on a job is checked in workorders.services.
+WORKORDERS = ["workorders.workorder", "workorders.workorderassignment", "workorders.visit",
+              "workorders.progressnote", "workorders.testrecord", "workorders.labourentry",
+              "workorders.helprequest", "workorders.supportconfirmation", "workorders.servicereport",
+              "workorders.workreport", "workorders.feeline"]
+FEES = _perms(["workorders.feeline"], "add", "change", "delete")
+WO_OFFICE = _perms(["workorders.workorder"], "add", "change") | FEES
+WO_FIELD = (_perms(["workorders.workorder", "workorders.servicereport", "workorders.workreport",
+                    "workorders.helprequest"], "change")
+            | _perms(["workorders.visit", "workorders.progressnote", "workorders.testrecord", "workorders.labourentry",
+                      "workorders.servicereport", "workorders.workreport", "workorders.helprequest",
+                      "workorders.supportconfirmation"], "add") | FEES)
+ROLE_PERMISSIONS.update({role: codes | _perms(WORKORDERS, "view") for role, codes in ROLE_PERMISSIONS.items()
+                         if role != CUSTOMER})
+ROLE_PERMISSIONS[CUSTOMER] = ROLE_PERMISSIONS[CUSTOMER] | _perms(["workorders.workorder",
+                                                                  "workorders.servicereport"], "view")
+ROLE_PERMISSIONS[SERVICE_DESK] = (ROLE_PERMISSIONS[SERVICE_DESK] | _perms(["workorders.workorder"], "add") | FEES
+                                  | {"workorders.close_workorder"})
+ROLE_PERMISSIONS[DISPATCHER] = (ROLE_PERMISSIONS[DISPATCHER] | WO_OFFICE
+                                | {"workorders.dispatch_workorder", "workorders.close_workorder"})
+ROLE_PERMISSIONS[SERVICE_MANAGER] = (ROLE_PERMISSIONS[SERVICE_MANAGER] | WO_OFFICE
+                                     | _perms(["workorders.workreport"], "add", "change")
+                                     | {"workorders.dispatch_workorder", "workorders.approve_workorder",
+                                        "workorders.close_workorder", "workorders.approve_helprequest"})
+ROLE_PERMISSIONS[FIELD_ENGINEER] = ROLE_PERMISSIONS[FIELD_ENGINEER] | WO_FIELD
+ROLE_PERMISSIONS[BRANCH_STAFF] = (ROLE_PERMISSIONS[BRANCH_STAFF]
+                                  | _perms(["workorders.helprequest"], "add", "change")
+                                  | _perms(["workorders.supportconfirmation"], "add"))
+ROLE_PERMISSIONS[TECH_SUPPORT] = ROLE_PERMISSIONS[TECH_SUPPORT] | {"workorders.plan_escalation"}
+ROLE_PERMISSIONS[PROCESS_TECH] = ROLE_PERMISSIONS[PROCESS_TECH] | {"workorders.plan_escalation"}
 
 
 def sync_roles(verbosity: int = 0) -> None:

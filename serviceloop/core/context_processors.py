@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 NAV_ITEMS = [
     (_("My requests"), "service:portal", "service.view_servicerequest", "customer"),
     (_("Service queue"), "service:queue", "service.view_servicerequest", "staff"),
+    (_("Dispatch board"), "workorders:board", "workorders.add_workorder", "staff"),
+    (_("My jobs"), "workorders:my_jobs", "workorders.add_visit", "staff"),
+    (_("Help requests"), "workorders:help_list", "workorders.approve_helprequest", "staff"),
+    (_("Work orders"), "workorders:list", "workorders.view_workorder", "staff"),
     (_("Follow-ups"), "feedback:queue", "feedback.add_followup", "staff"),
     (_("Service complaints"), "feedback:complaint_list", "feedback.view_servicecomplaint", "staff"),
     (_("Customers"), "customers:list", "customers.view_customer"),

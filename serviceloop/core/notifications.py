@@ -153,11 +153,12 @@ def customer_users(customer: Any) -> list[Any]:
 
 
 def users_with_role(role: str, *, branch: Any = None) -> list[Any]:
-    """Active staff in a role; with ``branch``, those of that branch plus headquarters staff (no branch)."""
+    """Active staff in a role; with ``branch``, those of that branch plus headquarters staff (no branch,
+    or a headquarters branch: the same rule as the access scope)."""
     from django.contrib.auth import get_user_model
     from django.db.models import Q
 
     qs = get_user_model().objects.filter(groups__name=role, is_active=True, customer__isnull=True)
     if branch is not None:
-        qs = qs.filter(Q(branch=branch) | Q(branch__isnull=True))
+        qs = qs.filter(Q(branch=branch) | Q(branch__isnull=True) | Q(branch__is_headquarters=True))
     return list(qs.distinct())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Any
 
 from django.db.models import F, QuerySet
@@ -80,6 +83,111 @@ def unit_lookup(user: Any, q: str, limit: int = 8) -> list[Any]:
         return []
     qs = Unit.objects.restrict(user, "view").select_related("customer", "product_model", "site")
     return list(unit_search(qs, text).order_by("-id")[:limit])
+
+
+# ---------------------------------------------------------------- e-mail intake (API)
+
+# A run of letters, digits and - _ / . that may be a serial number ("SN-A-1", "RF800-2409-0012").
+_SERIAL_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{2,49}")
+MAX_SERIAL_CANDIDATES = 200
+
+
+def serial_candidates(*texts: str) -> list[str]:
+    """Words of ``texts`` that could be serial numbers (upper case, as units store them), in order."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        for match in _SERIAL_TOKEN.finditer(text or ""):
+            token = match.group().strip("_./-").upper()
+            if len(token) >= 3 and any(ch.isdigit() for ch in token):
+                seen.setdefault(token, None)
+                if len(seen) >= MAX_SERIAL_CANDIDATES:
+                    return list(seen)
+    return list(seen)
+
+
+@dataclass
+class EmailIntakeMatch:
+    """Who wrote the e-mail, about which unit, and for which customer to log it.
+
+    ``customer`` is None when the records do not tell (``error`` says why); ``warnings`` are for
+    the desk, not errors.
+    """
+
+    address: str
+    contacts: list[Any] = field(default_factory=list)  # contacts with the sender's address
+    unit: Any = None
+    customer: Any = None
+    contact: Any = None  # the sender, when a contact of ``customer``
+    matched_by: list[str] = field(default_factory=list)  # "contact_email", "serial"
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def email_intake_match(user: Any, *, from_address: str, subject: str = "", body: str = "",
+                       serial: str = "") -> EmailIntakeMatch:
+    """Find the sender among the contacts (by e-mail address) and the unit by a serial number,
+    given or found in the subject or body; the unit's owner wins over the sender's company. Only
+    records ``user`` may see are considered."""
+    from django.utils.translation import gettext as _
+
+    from serviceloop.assets.models import Unit
+    from serviceloop.customers.models import Contact
+
+    address = parseaddr(from_address or "")[1].strip()
+    found = EmailIntakeMatch(address=address)
+    if "@" in address:
+        found.contacts = list(
+            Contact.objects.restrict(user, "view").filter(email__iexact=address)
+            .select_related("customer", "site").order_by("-is_primary", "pk")[:20]
+        )
+    units = Unit.objects.restrict(user, "view").select_related("customer", "site", "so_line__order", "product_model")
+    wanted = (serial or "").strip().upper()
+    if wanted:
+        found.unit = units.filter(serial_number=wanted).first()
+        if found.unit is None:
+            found.warnings.append(_("No unit has the serial number %(serial)s.") % {"serial": wanted})
+    others: list[Any] = []
+    if found.unit is None:
+        candidates = serial_candidates(subject, body)
+        if candidates:
+            by_serial = {u.serial_number: u for u in units.filter(serial_number__in=candidates)}
+            mentioned = [by_serial[s] for s in candidates if s in by_serial]
+            own = {c.customer_id for c in found.contacts}
+            # the sender's own unit first, then the first one mentioned
+            mentioned.sort(key=lambda u: 0 if u.customer_id in own else 1)
+            if mentioned:
+                found.unit, others = mentioned[0], mentioned[1:]
+    customers = {c.customer_id: c.customer for c in found.contacts}
+    unit = found.unit
+    if unit is not None and unit.customer_id:
+        found.customer = unit.customer
+        if unit.customer_id in customers:
+            found.matched_by.append("contact_email")
+        elif customers:
+            found.warnings.append(
+                _("The sender %(address)s is a contact of another customer; the request is logged for "
+                  "%(customer)s, the owner of unit %(serial)s.")
+                % {"address": address, "customer": unit.customer.name, "serial": unit.serial_number}
+            )
+        found.matched_by.append("serial")
+    elif len(customers) == 1:
+        found.customer = next(iter(customers.values()))
+        found.matched_by.append("contact_email")
+        if unit is not None:  # unsold stock: no customer's request can name it
+            found.warnings.append(_("Unit %(serial)s is not assigned to a customer; it was left out.")
+                                  % {"serial": unit.serial_number})
+            found.unit = None
+    elif customers:
+        found.error = _("The address %(address)s belongs to contacts of several customers; give the unit's "
+                        "serial number.") % {"address": address}
+    else:
+        found.error = _("No contact has the e-mail address %(address)s and no serial number of a known unit "
+                        "was found in the message; log this request by hand.") % {"address": address or "?"}
+    if found.customer is not None:
+        found.contact = next((c for c in found.contacts if c.customer_id == found.customer.pk), None)
+    for other in others:
+        found.warnings.append(_("The message also names unit %(serial)s.") % {"serial": other.serial_number})
+    return found
 
 
 def unit_service_history(user: Any, unit: Any, limit: int = 50) -> dict[str, Any]:

@@ -27,10 +27,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from serviceloop.accounts.models import Branch, Skill
+from serviceloop.accounts.models import Branch, Department, EngineerProfile, Skill
 from serviceloop.accounts.tests.factories import DepartmentFactory, EngineerSkillFactory, SkillFactory
 from serviceloop.api_urls import router
-from serviceloop.assets.models import ProductModel, SalesOrderLine, Unit
+from serviceloop.assets.models import ProductModel, SalesOrder, SalesOrderLine, Unit
 from serviceloop.assets.tests.factories import (
     ProductModelFactory,
     SalesOrderFactory,
@@ -39,8 +39,13 @@ from serviceloop.assets.tests.factories import (
     UnitFactory,
 )
 from serviceloop.core.attachments import attachment_add
+from serviceloop.core.models import WorkCalendar
 from serviceloop.customers.models import Customer, Site
 from serviceloop.customers.tests.factories import ContactFactory, SiteFactory
+from serviceloop.service import services
+from serviceloop.service.models import ServiceRequest
+from serviceloop.workorders.models import WorkOrder
+from serviceloop.workorders.tests.factories import fuzz_records
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 EXAMPLES_PER_OPERATION = 25
@@ -52,7 +57,11 @@ RESOURCE_MODELS = {prefix: getattr(viewset, "model", None) or viewset.queryset.m
                    for prefix, viewset, _basename in router.registry}
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 REFERENCE_FIELDS = {"customer": Customer, "site": Site, "branch": Branch, "product_model": ProductModel,
-                    "so_line": SalesOrderLine, "unit": Unit, "units": Unit, "skill": Skill}
+                    "so_line": SalesOrderLine, "unit": Unit, "units": Unit, "skill": Skill,
+                    "request": ServiceRequest, "sales_order": SalesOrder, "from_department": Department,
+                    "handed_over_from": Department, "calendar": WorkCalendar,
+                    "work_order": WorkOrder, "lead": EngineerProfile, "helpers": EngineerProfile,
+                    "hq_engineer": EngineerProfile, "engineer": EngineerProfile}
 
 
 def _existing(model, raw: Any) -> Any:
@@ -136,6 +145,12 @@ def fuzz_data(cast, settings, _keep_test_connection):
         contract = ServiceContractFactory(customer=customer)
         contract.units.add(unit)
         attachment_add(subject=unit, upload=SimpleUploadedFile("note.txt", b"nameplate"), user=cast.desk)
+        # service requests at several steps, so the moves meet both legal and illegal states
+        for _step in range(3):
+            request = services.request_create(actor=cast.desk, channel="phone", request_type="fault_repair",
+                                              customer=customer, unit=unit, title="炉温异常").request
+        services.request_start_review(actor=cast.desk, request=request)
+        fuzz_records(cast=cast, customer=customer, unit=unit)  # work orders, reports, help requests, fees
     EngineerSkillFactory(skill=SkillFactory(code="SMT"), level=4)
     DepartmentFactory(code="SVC")
     return cast
@@ -169,9 +184,10 @@ def test_no_server_errors_as_service_desk(label, fuzz_data):
     fuzz(label, fuzz_data.desk)
 
 
-# The service manager may also change product models and delete records.
+# The service manager may also change product models and SLA policies, and delete records.
 @pytest.mark.django_db
 @pytest.mark.parametrize("label", sorted(label for label in OPERATIONS
-                                         if label.startswith("DELETE ") or "/product-models/" in label))
+                                         if label.startswith("DELETE ") or "/product-models/" in label
+                                         or "/sla-policies/" in label))
 def test_no_server_errors_as_service_manager(label, fuzz_data):
     fuzz(label, fuzz_data.manager)

@@ -40,11 +40,18 @@ def test_qr_url_is_absolute_and_points_at_landing(unit_a, settings):
     assert unit_qr_url(unit_a) == f"https://service.example.com/assets/q/{unit_a.qr_token}/"
 
 
-def test_qr_landing_redirects_allowed_user_to_service_file(client, cast, unit_a):
-    client.force_login(cast.owner)
+def test_qr_landing_sends_staff_to_the_service_file(client, cast, unit_a):
+    client.force_login(cast.desk)
     r = client.get(reverse("assets:unit_qr_landing", args=[unit_a.qr_token]))
     assert r.status_code == 302
     assert r["Location"] == reverse("assets:unit_detail", args=[unit_a.pk])
+
+
+def test_qr_landing_opens_a_fault_report_for_the_customer(client, cast, unit_a):
+    client.force_login(cast.owner)
+    r = client.get(reverse("assets:unit_qr_landing", args=[unit_a.qr_token]))
+    assert r.status_code == 302
+    assert r["Location"] == f"{reverse('service:create')}?unit={unit_a.pk}&channel=qr"
 
 
 def test_qr_landing_sends_anonymous_user_to_login_with_next(client, unit_a):

@@ -1,0 +1,173 @@
+"""API v1: follow-ups (回访) and service complaints (服务投诉). Reads through the gate, writes through
+feedback.services (a follow-up closes or reopens its request there)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from serviceloop.core.access import get_for_user
+from serviceloop.core.api import (
+    GatedQuerysetMixin,
+    GatedReadOnlyViewSet,
+    GatedRelatedField,
+    _require,
+    visible,
+)
+from serviceloop.service.models import ServiceRequest
+
+from . import services
+from .choices import (
+    SCORE_MAX,
+    SCORE_MIN,
+    ComplaintStatus,
+    FollowUpChannel,
+    FollowUpOutcome,
+    UnsatisfiedAction,
+)
+from .models import FollowUp, ServiceComplaint
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    request_number = serializers.CharField(source="request.number", read_only=True)
+
+    class Meta:
+        model = FollowUp
+        fields = ["id", "request", "request_number", "resolved_at", "channel", "called_by", "called_at", "person",
+                  "attitude", "skill", "timeliness", "satisfied", "comments", "outcome", "version", "created_at"]
+        read_only_fields = fields
+
+
+def _score(label) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX, help_text=label)
+
+
+class FollowUpCreateSerializer(serializers.Serializer):
+    request = GatedRelatedField(queryset=ServiceRequest.objects.all(), help_text=_("A resolved service request."))
+    channel = serializers.ChoiceField(
+        choices=FollowUpChannel.choices, required=False,
+        help_text=_("Default: the portal for customers, a phone call for staff."),
+    )
+    attitude = _score(_("Service attitude, 1 (poor) to 5 (excellent)."))
+    skill = _score(_("Technical skill, 1 to 5."))
+    timeliness = _score(_("Timeliness, 1 to 5."))
+    satisfied = serializers.BooleanField()
+    comments = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000,
+                                     help_text=_("Required when not satisfied."))
+    person = serializers.CharField(required=False, allow_blank=True, default="", max_length=100,
+                                   help_text=_("The person reached (phone calls)."))
+    unsatisfied_action = serializers.ChoiceField(
+        choices=UnsatisfiedAction.choices, required=False, default=UnsatisfiedAction.REOPEN,
+        help_text=_("When not satisfied: reopen the request, or register a service complaint and close it."),
+    )
+
+
+class FollowUpFilter(django_filters.FilterSet):
+    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
+    channel = django_filters.ChoiceFilter(choices=FollowUpChannel.choices)
+    outcome = django_filters.ChoiceFilter(choices=FollowUpOutcome.choices)
+
+    class Meta:
+        model = FollowUp
+        fields = ["request", "channel", "satisfied", "outcome"]
+
+
+class FollowUpViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """回访: the customer's answer after a resolution. Creating one closes the request (satisfied),
+    reopens it, or registers a service complaint and closes it."""
+
+    model = FollowUp
+    serializer_class = FollowUpSerializer
+    filterset_class = FollowUpFilter
+    search_fields = ["request__number", "person"]
+    ordering_fields = ["called_at", "id"]
+    ordering = ["-called_at"]
+
+    def base_queryset(self):
+        return FollowUp.objects.select_related("request")
+
+    @extend_schema(request=FollowUpCreateSerializer, responses={201: FollowUpSerializer})
+    def create(self, request, *args, **kwargs):
+        _require(request, FollowUp, "add")
+        params = FollowUpCreateSerializer(data=request.data, context=self.get_serializer_context())
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        is_customer = bool(getattr(request.user, "customer_id", None))
+        follow_up = services.follow_up_record(
+            actor=request.user, request=data["request"],
+            channel=data.get("channel") or (FollowUpChannel.PORTAL if is_customer else FollowUpChannel.PHONE),
+            attitude=data["attitude"], skill=data["skill"], timeliness=data["timeliness"],
+            satisfied=data["satisfied"], comments=data["comments"], person=data["person"],
+            unsatisfied_action=data["unsatisfied_action"],
+        )
+        follow_up = self.base_queryset().get(pk=follow_up.pk)
+        return Response(FollowUpSerializer(follow_up, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ServiceComplaintSerializer(serializers.ModelSerializer):
+    request_number = serializers.CharField(source="request.number", read_only=True)
+
+    class Meta:
+        model = ServiceComplaint
+        fields = ["id", "number", "request", "request_number", "follow_up", "description", "status", "due_at",
+                  "handled_by", "handled_at", "handling_note", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ComplaintHandleSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, help_text=_("How the complaint was handled."))
+    version = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1,
+        help_text=_("The version you read; a complaint changed since is refused (409)."),
+    )
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
+    status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices)
+
+    class Meta:
+        model = ServiceComplaint
+        fields = ["request", "status"]
+
+
+class ServiceComplaintViewSet(GatedReadOnlyViewSet):
+    """服务投诉: complaints about the service itself. The service manager handles them (open -> handled)."""
+
+    model = ServiceComplaint
+    serializer_class = ServiceComplaintSerializer
+    filterset_class = ComplaintFilter
+    search_fields = ["number", "request__number"]
+    ordering_fields = ["created_at", "due_at", "status", "id"]
+    ordering = ["-created_at"]
+
+    def base_queryset(self):
+        return ServiceComplaint.objects.select_related("request")
+
+    @extend_schema(
+        request=ComplaintHandleSerializer,
+        responses={200: ServiceComplaintSerializer,
+                   409: OpenApiResponse(description="The complaint was changed since the version sent.")},
+    )
+    @action(detail=True, methods=["post"])
+    def handle(self, request, pk=None):
+        try:
+            complaint = get_for_user(request, ServiceComplaint, "change", queryset=self.base_queryset(), pk=pk)
+        except Http404:
+            raise exceptions.NotFound() from None
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+        params = ComplaintHandleSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        complaint = services.complaint_handle(actor=request.user, complaint=complaint, note=params.validated_data["note"],
+                                              expected_version=params.validated_data.get("version"))
+        complaint = self.base_queryset().get(pk=complaint.pk)
+        return Response(ServiceComplaintSerializer(complaint, context=self.get_serializer_context()).data)

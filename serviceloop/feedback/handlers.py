@@ -1,0 +1,83 @@
+"""Reactions to events of other apps, registered when Django starts (FeedbackConfig.ready):
+
+- SLA escalations (serviceloop.service.services.on_escalation) notify the service managers of the
+  request's branch (and headquarters), or the general manager's office;
+- the timeline verbs of this app get their labels.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
+
+log = logging.getLogger(__name__)
+
+VERB_LABELS = {
+    "followed_up": gettext_lazy("followed up"),
+    "complaint_opened": gettext_lazy("service complaint registered"),
+    "handle": gettext_lazy("handled"),
+}
+
+
+def request_url(request: Any) -> str:
+    """The request's page (served by the service app's views)."""
+    return f"/service/requests/{request.pk}/"
+
+
+def escalation_recipients(escalation: Any) -> list[Any]:
+    from serviceloop.accounts.roles import GM_OFFICE, SERVICE_MANAGER
+    from serviceloop.core.notifications import users_with_role
+    from serviceloop.service.choices import EscalationLevel
+
+    if escalation.level == EscalationLevel.GM_OFFICE:
+        return users_with_role(GM_OFFICE)
+    return users_with_role(SERVICE_MANAGER, branch=escalation.request.customer.branch)
+
+
+def notify_escalation(escalation: Any) -> None:
+    """“SLA about to breach” / “SLA breached”, with the request number, target and deadline."""
+    from serviceloop.core.notifications import notify
+    from serviceloop.service.choices import SlaTarget
+    from serviceloop.service.models import Escalation
+
+    try:
+        escalation = Escalation.objects.select_related("request", "request__customer",
+                                                       "request__customer__branch").get(pk=escalation.pk)
+        request = escalation.request
+        with override(settings.LANGUAGE_CODE):  # stored text: in the site's language
+            values = {
+                "number": request.number,
+                "target": SlaTarget(escalation.target).label,
+                "deadline": timezone.localtime(escalation.due_at).strftime("%Y-%m-%d %H:%M")
+                if escalation.due_at else "-",
+                "customer": request.customer.name,
+                "title": request.title,
+            }
+            if escalation.breached:
+                subject = _("SLA breached: %(number)s") % values
+                body = _("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” was due "
+                         "%(deadline)s.") % values
+            else:
+                subject = _("SLA about to breach: %(number)s") % values
+                body = _("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” is due "
+                         "%(deadline)s.") % values
+        notify(recipients=escalation_recipients(escalation),
+               kind="sla_breached" if escalation.breached else "sla_at_risk",
+               subject=subject, body=body, url=request_url(request), obj=request)
+    except Exception:  # a notification problem never stops the escalation run
+        log.exception("escalation %s: notification failed", getattr(escalation, "pk", None))
+
+
+def register() -> None:
+    from serviceloop.core.models import VERB_LABELS as CORE_VERB_LABELS
+    from serviceloop.service.services import ESCALATION_HANDLERS, on_escalation
+
+    if notify_escalation not in ESCALATION_HANDLERS:
+        on_escalation(notify_escalation)
+    for verb, label in VERB_LABELS.items():
+        CORE_VERB_LABELS.setdefault(verb, label)

@@ -1,0 +1,40 @@
+"""Requests brought to "resolved" through the service request services, and follow-ups through ours."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from serviceloop.service import services as request_services
+from serviceloop.service.tests.factories import frozen, new_request
+
+from ..services import follow_up_record
+
+
+def resolved_request(*, actor, customer, at: datetime | None = None, **kwargs):
+    """A request received, planned, worked on and resolved (at ``at``, default now)."""
+    with frozen(at) if at is not None else contextlib.nullcontext():
+        request = new_request(actor=actor, customer=customer, **kwargs)
+        request_services.request_propose_plan(actor=actor, request=request, plan="remote_support")
+        request_services.request_confirm_plan(actor=actor, request=request, how="phone", confirmed_by_name="王工")
+        request_services.request_start_work(actor=actor, request=request)
+        request_services.request_resolve(actor=actor, request=request, resolution="更换温控模块")
+    request.refresh_from_db()
+    return request
+
+
+def phone_answers(**overrides):
+    values = {"channel": "phone", "attitude": 5, "skill": 4, "timeliness": 4, "satisfied": True,
+              "person": "王工", "comments": ""}
+    values.update(overrides)
+    return values
+
+
+def record_phone(*, actor, request, **overrides):
+    return follow_up_record(actor=actor, request=request, **phone_answers(**overrides))
+
+
+def open_complaint(*, actor, request, comments="工程师迟到两天，态度差"):
+    follow_up = record_phone(actor=actor, request=request, satisfied=False, comments=comments,
+                             unsatisfied_action="complaint", attitude=1, timeliness=1)
+    return follow_up.complaint

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "feedback"
+urlpatterns = [
+    path("", views.FollowUpQueueView.as_view(), name="queue"),
+    path("requests/<int:pk>/follow-up/", views.FollowUpCallView.as_view(), name="follow_up"),
+    path("requests/<int:pk>/rate/", views.RateView.as_view(), name="rate"),
+    path("complaints/", views.ComplaintListView.as_view(), name="complaint_list"),
+    path("complaints/<int:pk>/", views.ComplaintDetailView.as_view(), name="complaint_detail"),
+    path("complaints/<int:pk>/handle/", views.ComplaintHandleView.as_view(), name="complaint_handle"),
+]

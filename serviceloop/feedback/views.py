@@ -1,0 +1,255 @@
+"""Follow-up queue and forms (desk phone call, customer portal rating), service complaints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from serviceloop.core.access import get_for_user, require_model_perm
+from serviceloop.core.concurrency import StaleEditError
+from serviceloop.core.excel import export_rows
+from serviceloop.core.generic import GatedDetailView, GatedListView, is_htmx
+from serviceloop.core.listing import Column, ListPage, ListSpec
+from serviceloop.service.models import ServiceRequest
+
+from . import selectors, services
+from .choices import ComplaintStatus, FollowUpChannel
+from .filters import ComplaintFilter
+from .forms import ComplaintHandleForm, FollowUpForm
+from .models import FollowUp, ServiceComplaint
+
+
+def _is_customer(user: Any) -> bool:
+    return bool(getattr(user, "customer_id", None))
+
+
+def _days_waiting(request: ServiceRequest) -> int | None:
+    return (timezone.now() - request.resolved_at).days if request.resolved_at else None
+
+
+QUEUE_LIST = ListSpec(
+    columns=[
+        Column("number", gettext_lazy("request number"), lambda r: r.number, sort="number"),
+        Column("customer", gettext_lazy("customer"), lambda r: r.customer.name, sort="customer__name"),
+        Column("title", gettext_lazy("title"), lambda r: r.title),
+        Column("contact", gettext_lazy("contact"), lambda r: " ".join(p for p in (r.contact_name, r.contact_phone) if p)),
+        Column("resolved_at", gettext_lazy("resolved at"), lambda r: r.resolved_at, sort="resolved_at"),
+        Column("waiting", gettext_lazy("days waiting"), _days_waiting),
+    ],
+    default_sort="resolved_at",
+    search=selectors.awaiting_search,
+)
+
+
+class FollowUpQueueView(GatedListView):
+    """Resolved requests waiting for their follow-up, the longest waiting first (the desk's call list;
+    for a customer, their requests waiting for a rating)."""
+
+    model = FollowUp
+    spec = QUEUE_LIST
+    title = gettext_lazy("Follow-up queue")
+    template_name = "feedback/queue.html"
+    export_name = "follow-up-queue"
+
+    def get_queryset(self):
+        return selectors.awaiting_follow_up(self.request.user)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        require_model_perm(request, FollowUp, "view")
+        user = request.user
+        title = _("Waiting for your rating") if _is_customer(user) else str(self.title)
+        page = ListPage(request, self.get_queryset(), self.spec)
+        if request.GET.get("export") == "xlsx":
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            return export_rows(title, self.spec.columns, page.queryset.iterator(chunk_size=2000),
+                               f"{self.export_name}-{stamp}.xlsx")
+        action = None
+        if user.has_perm("feedback.add_followup"):
+            action = "feedback:rate" if _is_customer(user) else "feedback:follow_up"
+        context = {"page": page, "title": title, "action_url_name": action}
+        template = "feedback/partials/queue_table.html" if is_htmx(request) else self.template_name
+        response = render(request, template, context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+class _FollowUpFormView(LoginRequiredMixin, View):
+    """One follow-up of one request. Invisible request -> 404; no permission -> 403."""
+
+    portal = False
+    template_name = ""
+    other_url_name = ""
+
+    def gate(self, request: HttpRequest, pk: int) -> ServiceRequest | HttpResponse:
+        service_request = get_for_user(
+            request, ServiceRequest, "view",
+            queryset=ServiceRequest.objects.select_related("customer", "unit", "unit__product_model", "site"), pk=pk,
+        )
+        if _is_customer(request.user) != self.portal:  # customers rate; the desk records calls
+            return redirect(self.other_url_name, pk=service_request.pk)
+        require_model_perm(request, FollowUp, "add")
+        return service_request
+
+    def render_form(self, request: HttpRequest, service_request: ServiceRequest, form: FollowUpForm,
+                    status: int = 200) -> HttpResponse:
+        context = {
+            "object": service_request,
+            "form": form,
+            "blocker": services.follow_up_blocker(service_request),
+            "follow_ups": selectors.follow_ups_of(request.user, service_request)[:10],
+            "days_waiting": _days_waiting(service_request),
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        service_request = self.gate(request, pk)
+        if isinstance(service_request, HttpResponse):
+            return service_request
+        return self.render_form(request, service_request, FollowUpForm(portal=self.portal))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        service_request = self.gate(request, pk)
+        if isinstance(service_request, HttpResponse):
+            return service_request
+        form = FollowUpForm(request.POST, portal=self.portal)
+        if form.is_valid():
+            try:
+                follow_up = services.follow_up_record(
+                    actor=request.user, request=service_request,
+                    channel=FollowUpChannel.PORTAL if self.portal else FollowUpChannel.PHONE,
+                    **form.service_kwargs(),
+                )
+            except ValidationError as exc:
+                _merge_errors(form, exc)
+            else:
+                messages.success(request, self.success_message(follow_up))
+                return redirect(self.success_url())
+        service_request.refresh_from_db()
+        return self.render_form(request, service_request, form, status=400)
+
+    def success_message(self, follow_up: FollowUp) -> str:
+        return follow_up.get_outcome_display()
+
+    def success_url(self) -> str:
+        return reverse("feedback:queue")
+
+
+class FollowUpCallView(_FollowUpFormView):
+    """The desk's follow-up call (回访): the call script, then the customer's answers."""
+
+    portal = False
+    template_name = "feedback/follow_up_form.html"
+    other_url_name = "feedback:rate"
+
+    def success_message(self, follow_up: FollowUp) -> str:
+        return _("Follow-up of %(number)s recorded: %(outcome)s.") % {
+            "number": follow_up.request.number, "outcome": follow_up.get_outcome_display()}
+
+
+class RateView(_FollowUpFormView):
+    """The customer's own rating in the portal (works on a phone)."""
+
+    portal = True
+    template_name = "feedback/rate.html"
+    other_url_name = "feedback:follow_up"
+
+    def success_message(self, follow_up: FollowUp) -> str:
+        return _("Thank you for your rating.")
+
+    def success_url(self) -> str:
+        return reverse("home")
+
+
+def _merge_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+# ---------------------------------------------------------------- service complaints
+
+COMPLAINT_LIST = ListSpec(
+    columns=[
+        Column("number", gettext_lazy("complaint number"), lambda c: c.number, sort="number"),
+        Column("request", gettext_lazy("request number"), lambda c: c.request.number, sort="request__number"),
+        Column("customer", gettext_lazy("customer"), lambda c: c.request.customer.name, sort="request__customer__name"),
+        Column("status", gettext_lazy("status"), lambda c: c.get_status_display(), sort="status"),
+        Column("created_at", gettext_lazy("registered at"), lambda c: c.created_at, sort="created_at"),
+        Column("due_at", gettext_lazy("analysis due"), lambda c: c.due_at, sort="due_at"),
+        Column("description", gettext_lazy("description"), lambda c: c.description[:80]),
+    ],
+    default_sort="-created_at",
+    search=selectors.complaint_search,
+    filterset_class=ComplaintFilter,
+)
+
+
+class ComplaintListView(GatedListView):
+    model = ServiceComplaint
+    spec = COMPLAINT_LIST
+    title = gettext_lazy("Service complaints")
+    export_name = "service-complaints"
+
+    def get_queryset(self):
+        return selectors.complaints_visible_to(self.request.user)
+
+
+class ComplaintDetailView(GatedDetailView):
+    model = ServiceComplaint
+    template_name = "feedback/complaint_detail.html"
+
+    def base_queryset(self):
+        return ServiceComplaint.objects.select_related(
+            "request", "request__customer", "follow_up", "follow_up__called_by", "handled_by")
+
+    def get_context(self, obj: ServiceComplaint) -> dict[str, Any]:
+        return {"can_handle": obj.status == ComplaintStatus.OPEN}
+
+
+class ComplaintHandleView(LoginRequiredMixin, View):
+    template_name = "feedback/complaint_handle.html"
+
+    def _complaint(self, request: HttpRequest, pk: int) -> ServiceComplaint:
+        return get_for_user(request, ServiceComplaint, "change",
+                            queryset=ServiceComplaint.objects.select_related("request", "request__customer"), pk=pk)
+
+    def _render(self, request: HttpRequest, complaint: ServiceComplaint, form: ComplaintHandleForm,
+                status: int = 200) -> HttpResponse:
+        return render(request, self.template_name, {"object": complaint, "form": form,
+                                                    "can_handle": complaint.status == ComplaintStatus.OPEN},
+                      status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        complaint = self._complaint(request, pk)
+        return self._render(request, complaint, ComplaintHandleForm(initial={"version": complaint.version}))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        complaint = self._complaint(request, pk)
+        form = ComplaintHandleForm(request.POST)
+        if form.is_valid():
+            try:
+                services.complaint_handle(actor=request.user, complaint=complaint, note=form.cleaned_data["note"],
+                                          expected_version=form.cleaned_data.get("version"))
+            except ValidationError as exc:
+                if isinstance(exc, StaleEditError):
+                    form.add_error(None, exc.messages[0])
+                else:
+                    _merge_errors(form, exc)
+            else:
+                messages.success(request, _("Complaint %(number)s handled.") % {"number": complaint.number})
+                return redirect(complaint.get_absolute_url())
+        complaint.refresh_from_db()
+        return self._render(request, complaint, form, status=400)

@@ -1,0 +1,1030 @@
+"""API v1: work orders (派工单) with their workflow moves and field records, help requests to HQ
+(协作申请单), service reports (售后服务记录单) with signing, PDF and verification, work reports
+(售后服务工作报告书) and fee lines.
+
+Reads go through the access gate; every write is one call of a service in workorders.services.
+- A record the caller may not see is a 404; one they see but may not act on is a 403 (the service
+  decides: dispatch and approval by role, field records by the engineers assigned to the job).
+- A wrong state or bad input is a 400 with the service's message; never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from serviceloop.accounts.models import Branch, EngineerProfile, Skill
+from serviceloop.assets.models import SalesOrder, Unit
+from serviceloop.core.access import audit_denial, get_for_user
+from serviceloop.core.api import (
+    DETAIL_SCHEMA,
+    AttachmentSerializer,
+    FirstRendererNegotiation,
+    GatedModelViewSet,
+    GatedQuerysetMixin,
+    GatedRelatedField,
+    PlausibleDateField,
+    VersionedModelSerializer,
+    _require,
+    visible,
+)
+from serviceloop.core.pdf import pdf_bytes_response
+from serviceloop.customers.models import Customer
+from serviceloop.service.models import ServiceRequest
+
+from . import documents, selectors, services
+from .choices import FeeKind, HelpRequestStatus, ReportStatus, WorkOrderStatus, WorkResult
+from .models import (
+    TRANSITIONS,
+    FeeLine,
+    HelpRequest,
+    LabourEntry,
+    ProgressNote,
+    ServiceReport,
+    SupportConfirmation,
+    TestRecord,
+    Visit,
+    WorkOrder,
+    WorkOrderAssignment,
+    WorkReport,
+)
+from .signatures import MAX_BYTES
+
+TIMESTAMPS = ["created_at", "updated_at"]
+TEXT = 5000
+REASON = 2000
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2199, 12, 31, tzinfo=dt.UTC)
+CONFLICT = OpenApiResponse(DETAIL_SCHEMA, description="The record was changed since the version sent.")
+PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
+
+
+class PlausibleDateTimeField(serializers.DateTimeField):
+    """A time between 1900 and 2199 (anything else is a typing error and would overflow time zone math)."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not EARLIEST <= parsed <= LATEST:
+            raise serializers.ValidationError(_("Enter a time between 1900 and 2199."), code="range")
+        return parsed
+
+
+def _user_of(profile: EngineerProfile | None) -> Any:
+    return profile.user if profile is not None else None
+
+
+def _act(request, call: Callable[[], Any]) -> Any:
+    """Run a service: its PermissionDenied becomes a 403 with an audit row (ValidationError -> 400 in core)."""
+    try:
+        return call()
+    except DjangoPermissionDenied as exc:
+        audit_denial(request, action="change", target=request.path, outcome="forbidden")
+        raise exceptions.PermissionDenied(str(exc)) from None
+
+
+def _precheck(request, *perms: str) -> None:
+    """Before reading the body: a role that holds none of ``perms`` gets its 403 (not a 400 about a field
+    naming records it cannot see). The service checks again; this only orders the answers."""
+    if perms and not any(request.user.has_perm(p) for p in perms):
+        audit_denial(request, action="change", target=request.path, outcome="forbidden")
+        raise exceptions.PermissionDenied(_("Your role does not allow this."))
+
+
+def _fetch(request, model, pk, *, queryset=None):
+    """The record if the caller may see it; otherwise a 404 (with an audit row)."""
+    try:
+        return get_for_user(request, model, "view", queryset=queryset, pk=pk)
+    except Http404:
+        raise exceptions.NotFound() from None
+
+
+# --- read serializers ------------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    engineer_name = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkOrderAssignment
+        fields = ["id", "engineer", "engineer_name", "phone", "role", "assigned_at", "accepted_at", "declined_at",
+                  "decline_reason", "released_at", "help_request"]
+        read_only_fields = fields
+
+    def get_engineer_name(self, obj: WorkOrderAssignment) -> str:
+        return str(obj.engineer)
+
+    def get_phone(self, obj: WorkOrderAssignment) -> str:
+        return services.engineer_phone(obj.engineer)
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Visit
+        fields = ["id", "work_order", "engineer", "check_in_at", "check_in_latitude", "check_in_longitude",
+                  "check_out_at", "check_out_latitude", "check_out_longitude", "note"]
+        read_only_fields = fields
+
+
+class ProgressNoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProgressNote
+        fields = ["id", "work_order", "author", "day", "note", "created_at"]
+        read_only_fields = fields
+
+
+class TestRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TestRecord
+        fields = ["id", "work_order", "item", "result", "passed", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class LabourEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LabourEntry
+        fields = ["id", "work_order", "engineer", "day", "hours", "note", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+WO_FIELDS = ["id", "number", "request", "customer", "site", "unit", "branch", "status", "description",
+             "work_instruction", "required_skill", "planned_date", "chargeable", "result", "version", *TIMESTAMPS]
+
+
+class WorkOrderSerializer(serializers.ModelSerializer):
+    request_number = serializers.CharField(source="request.number", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    lead = serializers.SerializerMethodField(help_text=gettext_lazy("The lead engineer's user id."))
+    result = serializers.ChoiceField(choices=WorkResult.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = WorkOrder
+        fields = [*WO_FIELDS[:3], "request_number", "customer", "customer_name", *WO_FIELDS[4:], "lead"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_lead(self, obj: WorkOrder) -> int | None:
+        team = getattr(obj, "active_team", None)
+        if team is None:
+            team = list(obj.assignments.filter(released_at__isnull=True))
+        return next((a.engineer_id for a in team if a.role == "lead"), None)
+
+
+class WorkOrderDetailSerializer(WorkOrderSerializer):
+    team = serializers.SerializerMethodField()
+    visits = VisitSerializer(many=True, read_only=True)
+    progress_notes = ProgressNoteSerializer(many=True, read_only=True)
+    tests = TestRecordSerializer(many=True, read_only=True)
+    labour = LabourEntrySerializer(many=True, read_only=True)
+    allowed_moves = serializers.SerializerMethodField()
+    close_blockers = serializers.SerializerMethodField()
+
+    class Meta(WorkOrderSerializer.Meta):
+        fields = [*WorkOrderSerializer.Meta.fields, "dispatched_by", "dispatched_at", "approved_by", "approved_at",
+                  "accepted_at", "contacted_at", "arrived_at", "completed_at", "closed_at", "work_done",
+                  "parts_used", "escalation_plan", "escalation_planned_at", "billing_sales_order", "cancel_reason",
+                  "team", "visits", "progress_notes", "tests", "labour", "allowed_moves", "close_blockers"]
+        read_only_fields = fields
+
+    @extend_schema_field(AssignmentSerializer(many=True))
+    def get_team(self, obj: WorkOrder) -> list[dict[str, Any]]:
+        return AssignmentSerializer(services.team(obj), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(),
+                                               help_text=gettext_lazy("Moves the status allows now.")))
+    def get_allowed_moves(self, obj: WorkOrder) -> list[str]:
+        return [move for move in TRANSITIONS if obj.can(move)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_close_blockers(self, obj: WorkOrder) -> list[str]:
+        return services.close_blockers(obj) if obj.status == WorkOrderStatus.COMPLETED else []
+
+
+class EngineerRankSerializer(serializers.Serializer):
+    engineer = serializers.IntegerField(source="engineer.pk", help_text=gettext_lazy("Engineer profile id."))
+    user = serializers.IntegerField(source="engineer.user_id")
+    name = serializers.SerializerMethodField()
+    total = serializers.IntegerField()
+    skill_level = serializers.IntegerField(allow_null=True)
+    skill_points = serializers.IntegerField()
+    experience_jobs = serializers.IntegerField()
+    experience_points = serializers.IntegerField()
+    same_branch = serializers.BooleanField()
+    headquarters = serializers.BooleanField()
+    branch_points = serializers.IntegerField()
+    distance_km = serializers.FloatField(allow_null=True)
+    same_city = serializers.BooleanField()
+    distance_points = serializers.IntegerField()
+    open_jobs = serializers.IntegerField()
+    load_points = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+    def get_name(self, obj: selectors.EngineerRank) -> str:
+        return str(obj.engineer.user)
+
+
+# --- input serializers -----------------------------------------------------------------------
+
+
+class WorkOrderCreateSerializer(serializers.Serializer):
+    request = GatedRelatedField(queryset=ServiceRequest.objects.all(),
+                                help_text=gettext_lazy("The service request (CSI) to serve on site."))
+    description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
+    work_instruction = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
+    planned_date = PlausibleDateField(required=False, allow_null=True, default=None)
+    required_skill = GatedRelatedField(queryset=Skill.objects.all(), required=False, allow_null=True, default=None)
+
+
+class WorkOrderPlanSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    work_instruction = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    planned_date = PlausibleDateField(required=False, allow_null=True)
+    required_skill = GatedRelatedField(queryset=Skill.objects.all(), required=False, allow_null=True)
+    chargeable = serializers.BooleanField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+class WorkOrderAssignSerializer(serializers.Serializer):
+    lead = GatedRelatedField(queryset=EngineerProfile.objects.all(), help_text=gettext_lazy("Engineer profile id."))
+    helpers = GatedRelatedField(queryset=EngineerProfile.objects.all(), many=True, required=False, default=list)
+    planned_date = PlausibleDateField(required=False, allow_null=True)
+    work_instruction = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
+
+
+class WorkOrderNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
+
+
+class WorkOrderReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON, allow_blank=True)
+
+
+class WorkOrderContactedSerializer(WorkOrderNoteSerializer):
+    at = PlausibleDateTimeField(required=False, allow_null=True, default=None,
+                                help_text=gettext_lazy("When the customer was called; now when left out."))
+
+
+class VisitPositionSerializer(WorkOrderNoteSerializer):
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False,
+                                        allow_null=True, default=None)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180,
+                                         required=False, allow_null=True, default=None)
+    at = PlausibleDateTimeField(required=False, allow_null=True, default=None)
+
+
+class ProgressNoteInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=TEXT)
+    day = PlausibleDateField(required=False, allow_null=True, default=None)
+
+
+class TestRecordInputSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=200)
+    result = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    passed = serializers.BooleanField()
+
+
+class LabourInputSerializer(serializers.Serializer):
+    day = PlausibleDateField()
+    hours = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0, max_value=24)
+    engineer = GatedRelatedField(queryset=EngineerProfile.objects.all(), required=False, allow_null=True,
+                                 default=None, help_text=gettext_lazy("Engineer profile id; yourself when left out."))
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class WorkOrderPartsSerializer(serializers.Serializer):
+    parts_used = serializers.CharField(max_length=TEXT, allow_blank=True)
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, use_url=False)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class WorkOrderResultSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=WorkResult.choices)
+    work_done = serializers.CharField(max_length=TEXT, allow_blank=True)
+    escalation_plan = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
+    parts_used = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, allow_null=True,
+                                       default=None)
+
+
+class EscalationPlanSerializer(serializers.Serializer):
+    plan = serializers.CharField(max_length=TEXT, allow_blank=True)
+
+
+class LinkSalesOrderSerializer(serializers.Serializer):
+    sales_order = GatedRelatedField(queryset=SalesOrder.objects.all(), allow_null=True,
+                                    help_text=gettext_lazy("The SO that bills the fees; null unlinks."))
+
+
+# --- work orders -----------------------------------------------------------------------------
+
+
+class WorkOrderFilter(django_filters.FilterSet):
+    customer = django_filters.ModelChoiceFilter(queryset=visible(Customer))
+    unit = django_filters.ModelChoiceFilter(queryset=visible(Unit))
+    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
+    branch = django_filters.ModelChoiceFilter(queryset=Branch.objects.all())
+    status = django_filters.MultipleChoiceFilter(choices=WorkOrderStatus.choices)
+    result = django_filters.ChoiceFilter(choices=WorkResult.choices)
+    planned_from = django_filters.DateFilter(field_name="planned_date", lookup_expr="gte")
+    planned_to = django_filters.DateFilter(field_name="planned_date", lookup_expr="lte")
+
+    class Meta:
+        model = WorkOrder
+        fields = ["customer", "unit", "request", "branch", "status", "result", "chargeable"]
+
+
+def _number_search(queryset, text: str):
+    return queryset.filter(number__istartswith=text)
+
+
+def _move_schema(body: Any, summary: str, response: Any = None, code: int = 200):
+    return extend_schema(request=body, responses={code: response or WorkOrderDetailSerializer}, summary=summary)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Work orders the caller may see")),
+    retrieve=extend_schema(summary=gettext_lazy("One work order with its team, visits and field records")),
+    create=extend_schema(request=WorkOrderCreateSerializer, responses={201: WorkOrderDetailSerializer},
+                         summary=gettext_lazy("Create a work order from a service request")),
+    partial_update=extend_schema(request=WorkOrderPlanSerializer,
+                                 responses={200: WorkOrderDetailSerializer, 409: CONFLICT},
+                                 summary=gettext_lazy("Change the planning data")),
+)
+class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """派工单 (WO). Search: work order number prefix."""
+
+    model = WorkOrder
+    serializer_class = WorkOrderSerializer
+    filterset_class = WorkOrderFilter
+    search_fields = ["number"]
+    search_function = staticmethod(_number_search)
+    ordering_fields = ["created_at", "planned_date", "number", "status", "updated_at"]
+    ordering = ["-created_at", "-id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self):
+        team = WorkOrderAssignment.objects.filter(released_at__isnull=True).select_related("engineer")
+        queryset = WorkOrder.objects.select_related("request", "customer").prefetch_related(
+            Prefetch("assignments", queryset=team, to_attr="active_team"))
+        if self.action == "retrieve":
+            queryset = queryset.select_related("unit", "site", "branch").prefetch_related(
+                "visits", "progress_notes", "tests", "labour")
+        return queryset
+
+    def get_serializer_class(self):
+        return WorkOrderDetailSerializer if self.action == "retrieve" else WorkOrderSerializer
+
+    def _detail(self, pk: int) -> Response:
+        obj = WorkOrder.objects.select_related("request", "customer").prefetch_related(
+            "visits", "progress_notes", "tests", "labour").get(pk=pk)
+        return Response(WorkOrderDetailSerializer(obj, context=self.get_serializer_context()).data)
+
+    def _wo(self) -> WorkOrder:
+        return _fetch(self.request, WorkOrder, self.kwargs["pk"])
+
+    def _input(self, serializer_class: type) -> dict[str, Any]:
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+    def _move(self, serializer_class: type | None, call: Callable[[WorkOrder, dict[str, Any]], Any],
+              *perms: str) -> Response:
+        obj = self._wo()
+        _precheck(self.request, *perms)
+        data = self._input(serializer_class) if serializer_class is not None else {}
+        _act(self.request, lambda: call(obj, data))
+        return self._detail(obj.pk)
+
+    def create(self, request, *args, **kwargs):
+        _require(request, WorkOrder, "add")
+        data = self._input(WorkOrderCreateSerializer)
+        obj = _act(request, lambda: services.work_order_create(actor=request.user, **data))
+        response = self._detail(obj.pk)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    def partial_update(self, request, *args, **kwargs):
+        obj = self._wo()
+        _precheck(request, services.PERM_ADD, services.PERM_DISPATCH)
+        data = self._input(WorkOrderPlanSerializer)
+        version = data.pop("version", None)
+        _act(request, lambda: services.work_order_update(actor=request.user, work_order=obj,
+                                                         expected_version=version, **data))
+        return self._detail(obj.pk)
+
+    def update(self, request, *args, **kwargs):  # PUT is not offered (http_method_names)
+        raise exceptions.MethodNotAllowed(request.method)
+
+    # --- dispatch and approval ------------------------------------------------------------------
+
+    @_move_schema(WorkOrderAssignSerializer, gettext_lazy("Assign the lead engineer and helpers (dispatcher)"))
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        def call(obj, d):
+            extra = {k: d[k] for k in ("planned_date", "work_instruction") if k in d}
+            return services.work_order_assign(actor=request.user, work_order=obj, lead=_user_of(d["lead"]),
+                                              helpers=[p.user for p in d["helpers"]], note=d["note"], **extra)
+        return self._move(WorkOrderAssignSerializer, call, services.PERM_DISPATCH)
+
+    @_move_schema(WorkOrderNoteSerializer, gettext_lazy("Approve the dispatch (service manager)"))
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._move(WorkOrderNoteSerializer, lambda obj, d: services.work_order_approve(
+            actor=request.user, work_order=obj, note=d["note"]), services.PERM_APPROVE)
+
+    @_move_schema(WorkOrderReasonSerializer, gettext_lazy("Return the dispatch to the dispatcher (service manager)"))
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._move(WorkOrderReasonSerializer, lambda obj, d: services.work_order_reject(
+            actor=request.user, work_order=obj, reason=d["reason"]), services.PERM_APPROVE)
+
+    @extend_schema(responses={200: EngineerRankSerializer(many=True)},
+                   summary=gettext_lazy("Engineers ranked for this work order, with the parts of each score"))
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def ranking(self, request, pk=None):
+        obj = self._wo()
+        if not request.user.has_perm(services.PERM_DISPATCH):
+            audit_denial(request, action="view", target=request.path, outcome="forbidden")
+            raise exceptions.PermissionDenied(_("Only a dispatcher may rank engineers."))
+        obj = WorkOrder.objects.select_related("unit", "site", "customer", "required_skill").get(pk=obj.pk)
+        return Response(EngineerRankSerializer(selectors.rank_engineers(request.user, obj), many=True).data)
+
+    # --- the engineers --------------------------------------------------------------------------
+
+    @_move_schema(None, gettext_lazy("Accept the job (assigned engineer)"))
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._move(None, lambda obj, d: services.work_order_accept(actor=request.user, work_order=obj))
+
+    @_move_schema(WorkOrderReasonSerializer, gettext_lazy("Decline the job with a reason (assigned engineer)"))
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        return self._move(WorkOrderReasonSerializer, lambda obj, d: services.work_order_decline(
+            actor=request.user, work_order=obj, reason=d["reason"]))
+
+    @_move_schema(WorkOrderContactedSerializer, gettext_lazy("The customer was contacted (meets the contact target)"))
+    @action(detail=True, methods=["post"])
+    def contacted(self, request, pk=None):
+        return self._move(WorkOrderContactedSerializer, lambda obj, d: services.work_order_contacted(
+            actor=request.user, work_order=obj, note=d["note"], at=d["at"]))
+
+    def _record(self, serializer_class: type, out: type, call: Callable[[WorkOrder, dict[str, Any]], Any],
+                code: int = status.HTTP_201_CREATED) -> Response:
+        obj = self._wo()
+        data = self._input(serializer_class)
+        record = _act(self.request, lambda: call(obj, data))
+        return Response(out(record, context=self.get_serializer_context()).data, status=code)
+
+    @_move_schema(VisitPositionSerializer, gettext_lazy("Check in on site (meets the arrival target)"), VisitSerializer, 201)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request, pk=None):
+        return self._record(VisitPositionSerializer, VisitSerializer, lambda obj, d: services.work_order_check_in(
+            actor=request.user, work_order=obj, **d))
+
+    @_move_schema(VisitPositionSerializer, gettext_lazy("Check out"), VisitSerializer)
+    @action(detail=True, methods=["post"], url_path="check-out")
+    def check_out(self, request, pk=None):
+        return self._record(VisitPositionSerializer, VisitSerializer, lambda obj, d: services.work_order_check_out(
+            actor=request.user, work_order=obj, **d), code=status.HTTP_200_OK)
+
+    @_move_schema(ProgressNoteInputSerializer, gettext_lazy("Daily progress report"), ProgressNoteSerializer, 201)
+    @action(detail=True, methods=["post"])
+    def progress(self, request, pk=None):
+        return self._record(ProgressNoteInputSerializer, ProgressNoteSerializer,
+                            lambda obj, d: services.work_order_add_progress(actor=request.user, work_order=obj, **d))
+
+    @_move_schema(TestRecordInputSerializer, gettext_lazy("A test done per the work instruction"), TestRecordSerializer, 201)
+    @action(detail=True, methods=["post"])
+    def tests(self, request, pk=None):
+        return self._record(TestRecordInputSerializer, TestRecordSerializer,
+                            lambda obj, d: services.work_order_add_test(actor=request.user, work_order=obj, **d))
+
+    @_move_schema(LabourInputSerializer, gettext_lazy("Labour hours of one engineer on one day"),
+                  LabourEntrySerializer)
+    @action(detail=True, methods=["post"])
+    def hours(self, request, pk=None):
+        return self._record(LabourInputSerializer, LabourEntrySerializer, lambda obj, d: services.work_order_log_hours(
+            actor=request.user, work_order=obj, day=d["day"], hours=d["hours"], engineer=_user_of(d["engineer"]),
+            note=d["note"]), code=status.HTTP_200_OK)
+
+    @_move_schema(WorkOrderPartsSerializer, gettext_lazy("Parts used (free text)"))
+    @action(detail=True, methods=["post"])
+    def parts(self, request, pk=None):
+        return self._move(WorkOrderPartsSerializer, lambda obj, d: services.work_order_record_parts(
+            actor=request.user, work_order=obj, parts_used=d["parts_used"]))
+
+    @extend_schema(request={"multipart/form-data": PhotoUploadSerializer}, responses={201: AttachmentSerializer},
+                   summary=gettext_lazy("A photo taken on site"))
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def photos(self, request, pk=None):
+        obj = self._wo()
+        data = self._input(PhotoUploadSerializer)
+        try:
+            attachment = _act(request, lambda: services.work_order_add_photo(
+                actor=request.user, work_order=obj, upload=data["file"], description=data["description"]))
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) in {"extension", "empty", "size", "content"}:
+                raise exceptions.ValidationError({"file": list(exc.messages)}) from None
+            raise
+        return Response(AttachmentSerializer(attachment, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+    @_move_schema(WorkOrderResultSerializer, gettext_lazy("Record the result (completes the work order)"))
+    @action(detail=True, methods=["post"])
+    def result(self, request, pk=None):
+        return self._move(WorkOrderResultSerializer, lambda obj, d: services.work_order_record_result(
+            actor=request.user, work_order=obj, **d))
+
+    @_move_schema(EscalationPlanSerializer, gettext_lazy("The technical or process department's plan for an escalation"))
+    @action(detail=True, methods=["post"], url_path="escalation-plan")
+    def escalation_plan(self, request, pk=None):
+        return self._move(EscalationPlanSerializer, lambda obj, d: services.work_order_record_escalation_plan(
+            actor=request.user, work_order=obj, plan=d["plan"]))
+
+    # --- office ---------------------------------------------------------------------------------
+
+    @_move_schema(WorkOrderNoteSerializer, gettext_lazy("Close a completed work order"))
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._move(WorkOrderNoteSerializer, lambda obj, d: services.work_order_close(
+            actor=request.user, work_order=obj, note=d["note"]), services.PERM_CLOSE)
+
+    @_move_schema(WorkOrderReasonSerializer, gettext_lazy("Cancel the work order"))
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._move(WorkOrderReasonSerializer, lambda obj, d: services.work_order_cancel(
+            actor=request.user, work_order=obj, reason=d["reason"]), services.PERM_DISPATCH, services.PERM_CLOSE)
+
+    @_move_schema(LinkSalesOrderSerializer, gettext_lazy("Link the sales order that bills the fees"))
+    @action(detail=True, methods=["post"], url_path="link-sales-order")
+    def link_sales_order(self, request, pk=None):
+        return self._move(LinkSalesOrderSerializer, lambda obj, d: services.work_order_link_sales_order(
+            actor=request.user, work_order=obj, sales_order=d["sales_order"]), services.PERM_CLOSE,
+            services.PERM_DISPATCH)
+
+    # --- print-outs -----------------------------------------------------------------------------
+
+    @extend_schema(responses=PDF_RESPONSE, summary=gettext_lazy("派工单 as PDF"))
+    @action(detail=True, methods=["get"], content_negotiation_class=FirstRendererNegotiation, filter_backends=[],
+            pagination_class=None)
+    def pdf(self, request, pk=None):
+        obj = self._wo()
+        return pdf_bytes_response(documents.work_order_pdf(obj), f"{obj.number}.pdf")
+
+    @extend_schema(responses=PDF_RESPONSE, summary=gettext_lazy("费用结算单 (fee statement) as PDF"))
+    @action(detail=True, methods=["get"], url_path="fee-statement", content_negotiation_class=FirstRendererNegotiation,
+            filter_backends=[], pagination_class=None)
+    def fee_statement(self, request, pk=None):
+        obj = self._wo()
+        _require(request, FeeLine, "view")
+        return pdf_bytes_response(documents.fee_statement_pdf(obj), f"{obj.number}-fees.pdf")
+
+
+# --- help requests ---------------------------------------------------------------------------
+
+
+class SupportConfirmationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SupportConfirmation
+        fields = ["support_given", "rating", "note", "confirmed_by", "confirmed_at"]
+        read_only_fields = fields
+
+
+class HelpRequestSerializer(serializers.ModelSerializer):
+    work_order_number = serializers.CharField(source="work_order.number", read_only=True)
+    confirmation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HelpRequest
+        fields = ["id", "number", "work_order", "work_order_number", "requested_by", "reason", "skill", "skill_note",
+                  "status", "decided_by", "decided_at", "decision_note", "hq_engineer", "confirmation", "version",
+                  *TIMESTAMPS]
+        read_only_fields = fields
+
+    @extend_schema_field(SupportConfirmationSerializer(allow_null=True))
+    def get_confirmation(self, obj: HelpRequest) -> dict[str, Any] | None:
+        try:
+            confirmation = obj.confirmation
+        except SupportConfirmation.DoesNotExist:
+            return None
+        return SupportConfirmationSerializer(confirmation).data
+
+
+class HelpRequestCreateSerializer(serializers.Serializer):
+    work_order = GatedRelatedField(queryset=WorkOrder.objects.all())
+    reason = serializers.CharField(max_length=REASON, allow_blank=True)
+    skill = GatedRelatedField(queryset=Skill.objects.all(), required=False, allow_null=True, default=None)
+    skill_note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class HelpApproveSerializer(WorkOrderNoteSerializer):
+    hq_engineer = GatedRelatedField(queryset=EngineerProfile.objects.all(),
+                                    help_text=gettext_lazy("Engineer profile id of the headquarters engineer."))
+
+
+class SupportConfirmSerializer(serializers.Serializer):
+    support_given = serializers.CharField(max_length=TEXT, allow_blank=True)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    note = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
+
+
+class HelpRequestFilter(django_filters.FilterSet):
+    work_order = django_filters.ModelChoiceFilter(queryset=visible(WorkOrder))
+    status = django_filters.ChoiceFilter(choices=HelpRequestStatus.choices)
+
+    class Meta:
+        model = HelpRequest
+        fields = ["work_order", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Help requests to headquarters the caller may see")),
+    create=extend_schema(request=HelpRequestCreateSerializer, responses={201: HelpRequestSerializer},
+                         summary=gettext_lazy("Ask headquarters for an engineer (协作申请单)")),
+)
+class HelpRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         viewsets.GenericViewSet):
+    """协作申请单: a branch asks headquarters for support on a work order."""
+
+    model = HelpRequest
+    serializer_class = HelpRequestSerializer
+    filterset_class = HelpRequestFilter
+    search_fields = ["number"]
+    search_function = staticmethod(_number_search)
+    ordering_fields = ["created_at", "number", "status"]
+    ordering = ["-created_at", "-id"]
+
+    def base_queryset(self):
+        return HelpRequest.objects.select_related("work_order", "confirmation")
+
+    def _respond(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        obj = self.base_queryset().get(pk=pk)
+        return Response(HelpRequestSerializer(obj, context=self.get_serializer_context()).data, status=code)
+
+    def _input(self, serializer_class: type) -> dict[str, Any]:
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+    def create(self, request, *args, **kwargs):
+        _require(request, HelpRequest, "add")
+        data = self._input(HelpRequestCreateSerializer)
+        obj = _act(request, lambda: services.help_request_create(actor=request.user, **data))
+        return self._respond(obj.pk, status.HTTP_201_CREATED)
+
+    def _decide(self, serializer_class: type, call: Callable[[HelpRequest, dict[str, Any]], Any],
+                *perms: str) -> Response:
+        obj = _fetch(self.request, HelpRequest, self.kwargs["pk"])
+        _precheck(self.request, *perms)
+        data = self._input(serializer_class)
+        _act(self.request, lambda: call(obj, data))
+        return self._respond(obj.pk)
+
+    @extend_schema(request=HelpApproveSerializer, responses={200: HelpRequestSerializer},
+                   summary=gettext_lazy("Approve and send a headquarters engineer (service manager)"))
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(HelpApproveSerializer, lambda obj, d: services.help_request_approve(
+            actor=request.user, help_request=obj, hq_engineer=_user_of(d["hq_engineer"]), note=d["note"]),
+            "workorders.approve_helprequest")
+
+    @extend_schema(request=WorkOrderReasonSerializer, responses={200: HelpRequestSerializer},
+                   summary=gettext_lazy("Reject with a reason (service manager)"))
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(WorkOrderReasonSerializer, lambda obj, d: services.help_request_reject(
+            actor=request.user, help_request=obj, reason=d["reason"]), "workorders.approve_helprequest")
+
+    @extend_schema(request=SupportConfirmSerializer, responses={200: HelpRequestSerializer},
+                   summary=gettext_lazy("Confirm the support given (技术支持确认单)"))
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._decide(SupportConfirmSerializer, lambda obj, d: services.help_request_confirm(
+            actor=request.user, help_request=obj, **d))
+
+
+# --- service reports -------------------------------------------------------------------------
+
+
+class ReportTestSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    result = serializers.CharField(allow_blank=True)
+    passed = serializers.BooleanField()
+
+
+class ServiceReportSerializer(serializers.ModelSerializer):
+    work_order_number = serializers.CharField(source="work_order.number", read_only=True)
+    tests = ReportTestSerializer(many=True, read_only=True)
+    has_signature = serializers.SerializerMethodField()
+    result = serializers.ChoiceField(choices=WorkResult.choices, allow_blank=True, read_only=True)
+
+    class Meta:
+        model = ServiceReport
+        fields = ["id", "number", "work_order", "work_order_number", "status", "fault_description", "work_done",
+                  "tests", "parts_used", "labour_hours", "engineers", "result", "signer_name", "signed_at",
+                  "satisfied", "unsatisfied_reason", "has_signature", "content_sha256", "pdf_sha256", "version",
+                  *TIMESTAMPS]
+        read_only_fields = fields
+
+    def get_has_signature(self, obj: ServiceReport) -> bool:
+        return bool(obj.signature)
+
+
+class ReportPrepareSerializer(serializers.Serializer):
+    work_order = GatedRelatedField(queryset=WorkOrder.objects.all())
+    fault_description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, allow_null=True,
+                                              default=None)
+    work_done = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, allow_null=True,
+                                      default=None)
+    parts_used = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, allow_null=True,
+                                       default=None)
+
+
+class ReportEditSerializer(serializers.Serializer):
+    fault_description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    work_done = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    parts_used = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+class ServiceReportSignSerializer(serializers.Serializer):
+    signature = serializers.CharField(
+        max_length=(MAX_BYTES * 4) // 3 + 100, trim_whitespace=False,
+        help_text=gettext_lazy("The signature pad's PNG as a data URL: data:image/png;base64,…"),
+    )
+    signer_name = serializers.CharField(max_length=100, allow_blank=True)
+    satisfied = serializers.BooleanField()
+    unsatisfied_reason = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
+
+
+class VerifyUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, use_url=False, help_text=gettext_lazy("The PDF to check."))
+
+
+class VerifyResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField(help_text=gettext_lazy("True when the file is exactly a signed report's PDF."))
+    report = serializers.IntegerField(allow_null=True)
+    number = serializers.CharField(allow_null=True)
+    work_order = serializers.CharField(allow_null=True)
+    signer_name = serializers.CharField(allow_null=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    pdf_sha256 = serializers.CharField()
+
+
+class ServiceReportFilter(django_filters.FilterSet):
+    work_order = django_filters.ModelChoiceFilter(queryset=visible(WorkOrder))
+    unit = django_filters.ModelChoiceFilter(field_name="work_order__unit", queryset=visible(Unit))
+    status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
+
+    class Meta:
+        model = ServiceReport
+        fields = ["work_order", "unit", "status", "satisfied"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Service reports the caller may see")),
+    create=extend_schema(request=ReportPrepareSerializer, responses={201: ServiceReportSerializer},
+                         summary=gettext_lazy("Fill the service report from the work order (again: refresh)")),
+    partial_update=extend_schema(request=ReportEditSerializer, responses={200: ServiceReportSerializer,
+                                                                          409: CONFLICT},
+                                 summary=gettext_lazy("Edit the text of a draft report")),
+)
+class ServiceReportViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
+    """售后服务记录单 (PSR): filled from the work order, signed by the customer on the engineer's phone."""
+
+    model = ServiceReport
+    serializer_class = ServiceReportSerializer
+    filterset_class = ServiceReportFilter
+    search_fields = ["number"]
+    search_function = staticmethod(_number_search)
+    ordering_fields = ["created_at", "number", "signed_at"]
+    ordering = ["-created_at", "-id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self):
+        return ServiceReport.objects.select_related("work_order")
+
+    def _respond(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        obj = self.base_queryset().get(pk=pk)
+        return Response(ServiceReportSerializer(obj, context=self.get_serializer_context()).data, status=code)
+
+    def _input(self, serializer_class: type) -> dict[str, Any]:
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+    def create(self, request, *args, **kwargs):
+        _require(request, ServiceReport, "add")
+        data = self._input(ReportPrepareSerializer)
+        obj = _act(request, lambda: services.service_report_prepare(actor=request.user, **data))
+        return self._respond(obj.pk, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        obj = _fetch(request, ServiceReport, kwargs["pk"])
+        data = self._input(ReportEditSerializer)
+        version = data.pop("version", None)
+        _act(request, lambda: services.service_report_update(actor=request.user, report=obj,
+                                                             expected_version=version, **data))
+        return self._respond(obj.pk)
+
+    @extend_schema(request=ServiceReportSignSerializer, responses={200: ServiceReportSerializer},
+                   summary=gettext_lazy("The customer signs (PNG data URL from the signature pad)"))
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        obj = _fetch(request, ServiceReport, pk)
+        data = self._input(ServiceReportSignSerializer)
+        _act(request, lambda: services.service_report_sign(
+            actor=request.user, report=obj, signature_data_url=data["signature"], signer_name=data["signer_name"],
+            satisfied=data["satisfied"], unsatisfied_reason=data["unsatisfied_reason"]))
+        return self._respond(obj.pk)
+
+    @extend_schema(responses=PDF_RESPONSE,
+                   summary=gettext_lazy("The signed PDF as stored (a draft: an unsigned preview)"))
+    @action(detail=True, methods=["get"], content_negotiation_class=FirstRendererNegotiation, filter_backends=[],
+            pagination_class=None)
+    def pdf(self, request, pk=None):
+        obj = _fetch(request, ServiceReport, pk, queryset=ServiceReport.objects.select_related("work_order"))
+        if obj.is_signed and obj.pdf:
+            try:
+                with obj.pdf.open("rb") as handle:
+                    content = handle.read()
+            except FileNotFoundError:
+                raise exceptions.NotFound(_("The file is missing from storage.")) from None
+        else:
+            content = documents.service_report_pdf(obj)
+        return pdf_bytes_response(content, f"{obj.number}.pdf")
+
+    @extend_schema(request={"multipart/form-data": VerifyUploadSerializer}, responses={200: VerifyResultSerializer},
+                   summary=gettext_lazy("Check that a PDF is exactly a signed service report"))
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser], filter_backends=[],
+            pagination_class=None)
+    def verify(self, request):
+        _require(request, ServiceReport, "view")
+        data = self._input(VerifyUploadSerializer)
+        content = data["file"].read(50 * 1024 * 1024 + 1)
+        report = services.service_report_verify(content)
+        if report is not None and not ServiceReport.objects.restrict(request.user, "view").filter(
+                pk=report.pk).exists():
+            report = None  # a report the caller may not see is not confirmed to them
+        result = {
+            "valid": report is not None,
+            "report": report.pk if report else None,
+            "number": report.number if report else None,
+            "work_order": report.work_order.number if report else None,
+            "signer_name": report.signer_name if report else None,
+            "signed_at": report.signed_at if report else None,
+            "pdf_sha256": hashlib.sha256(content).hexdigest(),
+        }
+        return Response(VerifyResultSerializer(result).data)
+
+
+# --- work reports ----------------------------------------------------------------------------
+
+
+class WorkReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkReport
+        fields = ["id", "work_order", "fault_phenomenon", "cause_analysis", "actions_taken", "preventive_suggestion",
+                  "author", "written_at", "version", *TIMESTAMPS]
+        read_only_fields = fields
+
+
+class WorkReportInputSerializer(serializers.Serializer):
+    work_order = GatedRelatedField(queryset=WorkOrder.objects.all())
+    fault_phenomenon = serializers.CharField(max_length=TEXT, allow_blank=True)
+    cause_analysis = serializers.CharField(max_length=TEXT, allow_blank=True)
+    actions_taken = serializers.CharField(max_length=TEXT, allow_blank=True)
+    preventive_suggestion = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
+
+
+class WorkReportEditSerializer(serializers.Serializer):
+    fault_phenomenon = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    cause_analysis = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    actions_taken = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    preventive_suggestion = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+class WorkReportFilter(django_filters.FilterSet):
+    work_order = django_filters.ModelChoiceFilter(queryset=visible(WorkOrder))
+
+    class Meta:
+        model = WorkReport
+        fields = ["work_order"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Service work reports the caller may see")),
+    create=extend_schema(request=WorkReportInputSerializer, responses={201: WorkReportSerializer},
+                         summary=gettext_lazy("Write the detailed service work report (售后服务工作报告书)")),
+    partial_update=extend_schema(request=WorkReportEditSerializer,
+                                 responses={200: WorkReportSerializer, 409: CONFLICT},
+                                 summary=gettext_lazy("Rewrite parts of the work report")),
+)
+class WorkReportViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        viewsets.GenericViewSet):
+    """售后服务工作报告书: the detailed report a major fault needs before its work order closes."""
+
+    model = WorkReport
+    serializer_class = WorkReportSerializer
+    filterset_class = WorkReportFilter
+    ordering_fields = ["written_at"]
+    ordering = ["-written_at", "-id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self):
+        return WorkReport.objects.select_related("work_order")
+
+    def _input(self, serializer_class: type) -> dict[str, Any]:
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+    def create(self, request, *args, **kwargs):
+        _require(request, WorkReport, "add")
+        data = self._input(WorkReportInputSerializer)
+        report = _act(request, lambda: services.work_report_save(actor=request.user, **data))
+        return Response(WorkReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        report = _fetch(request, WorkReport, kwargs["pk"], queryset=self.base_queryset())
+        data = self._input(WorkReportEditSerializer)
+        version = data.pop("version", None)
+        values = {name: data.get(name, getattr(report, name)) for name in
+                  ("fault_phenomenon", "cause_analysis", "actions_taken", "preventive_suggestion")}
+        report = _act(request, lambda: services.work_report_save(actor=request.user, work_order=report.work_order,
+                                                                 expected_version=version, **values))
+        return Response(WorkReportSerializer(report).data)
+
+    @extend_schema(responses=PDF_RESPONSE, summary=gettext_lazy("售后服务工作报告书 as PDF"))
+    @action(detail=True, methods=["get"], content_negotiation_class=FirstRendererNegotiation, filter_backends=[],
+            pagination_class=None)
+    def pdf(self, request, pk=None):
+        report = _fetch(request, WorkReport, pk, queryset=self.base_queryset())
+        return pdf_bytes_response(documents.work_report_pdf(report), f"{report.work_order.number}-report.pdf")
+
+
+# --- fee lines -------------------------------------------------------------------------------
+
+
+class FeeLineSerializer(VersionedModelSerializer):
+    work_order = GatedRelatedField(queryset=WorkOrder.objects.all())
+    kind = serializers.ChoiceField(choices=FeeKind.choices)
+
+    class Meta:
+        model = FeeLine
+        fields = ["id", "work_order", "kind", "description", "quantity", "unit_price", "amount", "version",
+                  *TIMESTAMPS]
+        read_only_fields = ["amount", *TIMESTAMPS]
+
+
+class FeeLineFilter(django_filters.FilterSet):
+    work_order = django_filters.ModelChoiceFilter(queryset=visible(WorkOrder))
+    kind = django_filters.ChoiceFilter(choices=FeeKind.choices)
+
+    class Meta:
+        model = FeeLine
+        fields = ["work_order", "kind"]
+
+
+class FeeLineViewSet(GatedModelViewSet):
+    """Fees of chargeable jobs (labour, travel, parts); the amount is quantity x unit price."""
+
+    model = FeeLine
+    serializer_class = FeeLineSerializer
+    filterset_class = FeeLineFilter
+    ordering_fields = ["id", "amount"]
+    ordering = ["work_order_id", "id"]
+    save_service = staticmethod(services.fee_line_save)
+    scope_error_field = "work_order"
+
+    def base_queryset(self):
+        return FeeLine.objects.select_related("work_order")
+
+    def _save(self, instance: Any, *, expected_version: int | None, extra: dict[str, Any]) -> Any:
+        return _act(self.request, lambda: super(FeeLineViewSet, self)._save(
+            instance, expected_version=expected_version, extra=extra))
+
+    def perform_destroy(self, instance):
+        _act(self.request, lambda: services.fee_line_delete(actor=self.request.user, fee_line=instance))
+

@@ -1,0 +1,1094 @@
+"""Web pages of work orders (派工单): dispatch board, creation from a request, the ranked assignment,
+approval, the work order page with its step buttons, the engineer's phone pages (my jobs today, one job),
+the service report signed on the phone with its PDF and verification, the detailed work report, fees and
+help requests to headquarters (协作申请单, 技术支持确认单).
+
+Views parse input, call a service or a selector and render. Every record comes through the gate
+(``get_for_user``: invisible -> 404, visible but not allowed -> 403); the services decide who may do each
+step (PermissionDenied -> 403) and what is valid (ValidationError -> the message next to the form, 400).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from serviceloop.assets.filters import _Styled
+from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
+from serviceloop.core.concurrency import StaleEditError
+from serviceloop.core.excel import export_rows
+from serviceloop.core.generic import is_htmx, record_panels
+from serviceloop.core.listing import Column, ListPage, ListSpec
+from serviceloop.core.pdf import pdf_bytes_response
+from serviceloop.service.models import ServiceRequest
+
+from . import documents, forms, selectors, services
+from .choices import (
+    ESCALATED_RESULTS,
+    FIELD_STATUSES,
+    AssignmentRole,
+    HelpRequestStatus,
+    WorkOrderStatus,
+)
+from .models import FeeLine, HelpRequest, ServiceReport, WorkOrder, WorkOrderAssignment
+
+S = WorkOrderStatus
+PERM_CHANGE = services.PERM_CHANGE
+PERM_DISPATCH = services.PERM_DISPATCH
+PERM_APPROVE = services.PERM_APPROVE
+PERM_CLOSE = services.PERM_CLOSE
+PERM_PLAN = services.PERM_PLAN
+PERM_APPROVE_HELP = "workorders.approve_helprequest"
+
+# verbs of the timeline a customer does not need to see (internal dispatch and headquarters matters)
+INTERNAL_VERBS = {"reject", "decline", "helper_declined", "help_requested", "help_approved", "help_rejected",
+                  "support_confirmed", "escalation_plan", "fee_added", "fee_changed", "fee_removed"}
+VERIFY_MAX_BYTES = 50 * 1024 * 1024
+MAJOR = "major"
+
+WO_QS_RELATED = (*selectors.WO_RELATED, "customer__branch", "dispatched_by", "approved_by", "billing_sales_order",
+                 "escalation_planned_by")
+
+
+def _wo_queryset() -> QuerySet[WorkOrder]:
+    return WorkOrder.objects.select_related(*WO_QS_RELATED)
+
+
+# ---------------------------------------------------------------- helpers
+
+def is_customer(user: Any) -> bool:
+    return bool(getattr(user, "customer_id", None))
+
+
+def _refuse(request: HttpRequest, target: str, message: str | None = None) -> PermissionDenied:
+    audit_denial(request, action="change", target=target, outcome="forbidden")
+    return PermissionDenied(message or _("Your role does not allow this."))
+
+
+def _no_customers(request: HttpRequest, target: str) -> None:
+    if is_customer(request.user):
+        raise _refuse(request, target)
+
+
+def _act(request: HttpRequest, call: Callable[[], Any]) -> Any:
+    """Run a service; its refusal by role or assignment is a 403 with an audit row."""
+    try:
+        return call()
+    except PermissionDenied:
+        audit_denial(request, action="change", target=request.path[:200], outcome="forbidden")
+        raise
+
+
+def _merge(form: Any, exc: ValidationError) -> None:
+    """The service's messages next to their fields (or above the form), the typed input kept."""
+    if isinstance(exc, StaleEditError):
+        form.add_error(None, exc.messages[0])
+    elif hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _search_text(request: HttpRequest) -> str:
+    return "".join(ch for ch in (request.GET.get("q") or "") if ch.isprintable()).strip()[:100]
+
+
+def _detail_url(wo: WorkOrder) -> str:
+    return reverse("workorders:detail", args=[wo.pk])
+
+
+def _job_url(wo: WorkOrder) -> str:
+    return reverse("workorders:job", args=[wo.pk])
+
+
+def _back_url(request: HttpRequest, wo: WorkOrder) -> str:
+    """Back to the page the form was on: the engineer's phone view or the work order page."""
+    source = request.POST.get("next") if request.method == "POST" else request.GET.get("next")
+    return _job_url(wo) if source == "job" else _detail_url(wo)
+
+
+def _source(request: HttpRequest) -> str:
+    source = request.POST.get("next") if request.method == "POST" else request.GET.get("next")
+    return "job" if source == "job" else ""
+
+
+# ---------------------------------------------------------------- lists
+
+def work_order_search(queryset: QuerySet, text: str) -> QuerySet:
+    return queryset.filter(
+        Q(number__istartswith=text) | Q(request__number__istartswith=text) | Q(customer__name__icontains=text)
+        | Q(customer__code__istartswith=text) | Q(unit__serial_number__istartswith=text)
+    )
+
+
+def _date(value: Any) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+WO_COLUMNS = [
+    Column("number", gettext_lazy("work order number"), lambda w: w.number, sort="number"),
+    Column("status", gettext_lazy("status"), lambda w: w.get_status_display(), sort="status"),
+    Column("customer", gettext_lazy("customer"), lambda w: w.customer.name, sort="customer__name"),
+    Column("unit", gettext_lazy("unit"), lambda w: w.unit.serial_number if w.unit_id else ""),
+    Column("city", gettext_lazy("city"), lambda w: w.site.city if w.site_id else ""),
+    Column("skill", gettext_lazy("required skill"), lambda w: str(w.required_skill or "")),
+    Column("planned", gettext_lazy("planned date"), lambda w: _date(w.planned_date), sort=F("planned_date")),
+    Column("request", gettext_lazy("request number"), lambda w: w.request.number),
+    Column("created", gettext_lazy("created at"),
+           lambda w: timezone.localtime(w.created_at).strftime("%Y-%m-%d %H:%M"), sort="created_at"),
+]
+
+
+class WorkOrderFilter(_Styled):
+    status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=WorkOrderStatus.choices,
+                                         empty_label=gettext_lazy("all"))
+    chargeable = django_filters.BooleanFilter(label=gettext_lazy("chargeable"))
+
+    class Meta:
+        model = WorkOrder
+        fields = ["status", "chargeable"]
+
+
+BOARD_LIST = ListSpec(columns=WO_COLUMNS, default_sort="queue", search=work_order_search,
+                      extra_sorts={"queue": "declined_first"}, page_size=25)
+ALL_LIST = ListSpec(columns=WO_COLUMNS, default_sort="-created", search=work_order_search,
+                    filterset_class=WorkOrderFilter)
+
+
+def _list_response(request: HttpRequest, page: ListPage, *, title: str, export_name: str, template: str,
+                   context: dict[str, Any]) -> HttpResponse:
+    """A list page (search, filters, sort, pages, Excel); HTMX gets the table fragment only."""
+    if request.GET.get("export") == "xlsx":
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return export_rows(str(title), page.spec.columns, page.queryset.iterator(chunk_size=2000),
+                           f"{export_name}-{stamp}.xlsx")
+    context = {"page": page, "title": title, **context}
+    name = "workorders/partials/list_table.html" if is_htmx(request) else template
+    response = render(request, name, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _require_staff_list(request: HttpRequest, model: type, target: str) -> None:
+    require_model_perm(request, model, "view")
+    if is_customer(request.user):
+        audit_denial(request, action="view", target=target, outcome="forbidden")
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+def _with_team(queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+    team = WorkOrderAssignment.objects.filter(released_at__isnull=True).select_related("engineer").annotate(
+        lead_first=Case(When(role=AssignmentRole.LEAD, then=Value(0)), default=Value(1),
+                        output_field=IntegerField())).order_by("lead_first", "assigned_at", "id")
+    return queryset.prefetch_related(Prefetch("assignments", queryset=team, to_attr="active_team"))
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """调度台 (dispatch board): work orders waiting for engineers (declined first, then oldest), and the
+    dispatches waiting for the service manager's approval."""
+    _require_staff_list(request, WorkOrder, "workorders.WorkOrder:board")
+    user = request.user
+    page = ListPage(request, selectors.unassigned_work_orders(user), BOARD_LIST)
+    awaiting = _with_team(selectors.work_orders_awaiting_approval(user).select_related("dispatched_by"))
+    text = _search_text(request)
+    if text:
+        awaiting = work_order_search(awaiting, text)
+    awaiting_rows = list(awaiting[:21])
+    context = {
+        "awaiting": awaiting_rows[:20],
+        "awaiting_more": len(awaiting_rows) > 20,
+        "row_url_name": "workorders:detail",
+        "can_dispatch": user.has_perm(PERM_DISPATCH),
+        "action_url_name": "workorders:assign" if user.has_perm(PERM_DISPATCH) else None,
+        "action_label": _("Assign"),
+        "can_approve": user.has_perm(PERM_APPROVE),
+        "search_hint": _("Work order, request or serial number, customer"),
+    }
+    return _list_response(request, page, title=_("Dispatch board"), export_name="dispatch-board",
+                          template="workorders/board.html", context=context)
+
+
+@login_required
+def work_order_list(request: HttpRequest) -> HttpResponse:
+    """Every work order the user may see, with search, status filter and Excel export."""
+    _require_staff_list(request, WorkOrder, "workorders.WorkOrder:list")
+    page = ListPage(request, selectors.work_orders_visible_to(request.user), ALL_LIST)
+    return _list_response(request, page, title=_("Work orders"), export_name="work-orders",
+                          template="workorders/list.html",
+                          context={"row_url_name": "workorders:detail",
+                                   "search_hint": _("Work order, request or serial number, customer")})
+
+
+HELP_COLUMNS = [
+    Column("number", gettext_lazy("help request number"), lambda h: h.number, sort="number"),
+    Column("status", gettext_lazy("status"), lambda h: h.get_status_display(), sort="status"),
+    Column("work_order", gettext_lazy("work order"), lambda h: h.work_order.number),
+    Column("branch", gettext_lazy("branch"), lambda h: str(h.work_order.branch or "")),
+    Column("customer", gettext_lazy("customer"), lambda h: h.work_order.customer.name),
+    Column("skill", gettext_lazy("skill needed"), lambda h: " ".join(filter(None, [str(h.skill or ""),
+                                                                                 h.skill_note]))),
+    Column("requested_by", gettext_lazy("requested by"), lambda h: str(h.requested_by or "")),
+    Column("hq_engineer", gettext_lazy("headquarters engineer"), lambda h: str(h.hq_engineer or "")),
+    Column("created", gettext_lazy("created at"),
+           lambda h: timezone.localtime(h.created_at).strftime("%Y-%m-%d %H:%M"), sort="created_at"),
+]
+
+
+def help_search(queryset: QuerySet, text: str) -> QuerySet:
+    return queryset.filter(Q(number__istartswith=text) | Q(work_order__number__istartswith=text)
+                           | Q(work_order__customer__name__icontains=text))
+
+
+class HelpRequestFilter(_Styled):
+    status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=HelpRequestStatus.choices,
+                                         empty_label=gettext_lazy("all"))
+
+    class Meta:
+        model = HelpRequest
+        fields = ["status"]
+
+
+HELP_LIST = ListSpec(columns=HELP_COLUMNS, default_sort="queue", search=help_search,
+                     filterset_class=HelpRequestFilter, extra_sorts={"queue": "pending_first"})
+
+
+@login_required
+def help_list(request: HttpRequest) -> HttpResponse:
+    """协作申请单 from the branches: pending first (oldest first), then the decided ones."""
+    _require_staff_list(request, HelpRequest, "workorders.HelpRequest:list")
+    queryset = selectors.help_requests_visible_to(request.user).annotate(pending_first=Case(
+        When(status=HelpRequestStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()))
+    page = ListPage(request, queryset, HELP_LIST)
+    return _list_response(request, page, title=_("Help requests"), export_name="help-requests",
+                          template="workorders/list.html",
+                          context={"row_url_name": "workorders:help_detail",
+                                   "search_hint": _("Help request or work order number, customer")})
+
+
+@login_required
+def my_jobs(request: HttpRequest) -> HttpResponse:
+    """The engineer's home on the phone: my jobs (on site and today's first), big buttons."""
+    _require_staff_list(request, WorkOrder, "workorders.WorkOrder:my_jobs")
+    user = request.user
+    mine = WorkOrderAssignment.objects.filter(engineer=user, released_at__isnull=True)
+    jobs = list(selectors.my_jobs_today(user).prefetch_related(
+        Prefetch("assignments", queryset=mine, to_attr="my_assignment"))[:100])
+    for job in jobs:
+        job.mine = job.my_assignment[0] if job.my_assignment else None
+    return render(request, "workorders/my_jobs.html", {"jobs": jobs, "today": timezone.localdate()})
+
+
+# ---------------------------------------------------------------- creation
+
+@login_required
+def work_order_create(request: HttpRequest, request_pk: int) -> HttpResponse:
+    """A work order for a request whose on-site plan the customer confirmed (or another visit)."""
+    service_request = get_for_user(request, ServiceRequest, "view", pk=request_pk,
+                                   queryset=ServiceRequest.objects.select_related("customer", "unit", "site"))
+    require_model_perm(request, WorkOrder, "add")
+    _no_customers(request, f"service.ServiceRequest:{request_pk}")
+    form = forms.WorkOrderCreateForm(request.POST or None, initial={"description": service_request.title})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            wo = _act(request, lambda: services.work_order_create(
+                actor=request.user, request=service_request, description=data["description"],
+                work_instruction=data["work_instruction"], planned_date=data["planned_date"],
+                required_skill=data["required_skill"]))
+        except ValidationError as exc:
+            _merge(form, exc)
+        else:
+            messages.success(request, _("Work order %(number)s was created.") % {"number": wo.number})
+            return redirect(_detail_url(wo))
+    return render(request, "workorders/create.html", {"form": form, "service_request": service_request,
+                                                      "title": _("New work order")},
+                  status=400 if form.is_bound else 200)
+
+
+# ---------------------------------------------------------------- the work order page and its steps
+
+@dataclass
+class Step:
+    """One button on the work order page: a step the user may take now."""
+
+    key: str
+    label: str
+    style: str = "outline-primary"
+    direct: bool = False  # posts at once (no input needed)
+    icon: str = ""
+    url: str = ""  # a page of its own (assign, report, ...) instead of the step form
+    geolocate: bool = False  # sends the browser's position
+
+
+STEPS: dict[str, tuple[Any, str, bool, str]] = {
+    "assign": (gettext_lazy("Assign engineers"), "primary", False, "people"),
+    "approve": (gettext_lazy("Approve dispatch"), "success", False, "check2-circle"),
+    "reject": (gettext_lazy("Return to dispatcher"), "outline-warning", False, "arrow-return-left"),
+    "accept": (gettext_lazy("Accept job"), "success", True, "hand-thumbs-up"),
+    "decline": (gettext_lazy("Decline job"), "outline-danger", False, "hand-thumbs-down"),
+    "contacted": (gettext_lazy("Customer contacted"), "primary", True, "telephone"),
+    "check_in": (gettext_lazy("Check in on site"), "primary", True, "geo-alt"),
+    "check_out": (gettext_lazy("Check out"), "outline-primary", True, "box-arrow-right"),
+    "progress": (gettext_lazy("Progress note"), "outline-primary", False, "journal-text"),
+    "test": (gettext_lazy("Test done"), "outline-primary", False, "clipboard-check"),
+    "hours": (gettext_lazy("Labour hours"), "outline-primary", False, "clock"),
+    "parts": (gettext_lazy("Parts used"), "outline-primary", False, "gear"),
+    "photo": (gettext_lazy("Add photo"), "outline-primary", False, "camera"),
+    "result": (gettext_lazy("Record result"), "success", False, "flag"),
+    "report": (gettext_lazy("Service report"), "primary", False, "file-earmark-check"),
+    "work_report": (gettext_lazy("Service work report"), "outline-primary", False, "file-earmark-text"),
+    "help": (gettext_lazy("Ask headquarters for help"), "outline-secondary", False, "life-preserver"),
+    "escalation_plan": (gettext_lazy("Record escalation plan"), "outline-primary", False, "diagram-3"),
+    "close": (gettext_lazy("Close work order"), "success", False, "check2-all"),
+    "edit": (gettext_lazy("Edit planning"), "outline-secondary", False, "pencil"),
+    "cancel": (gettext_lazy("Cancel work order"), "outline-danger", False, "x-circle"),
+}
+PAGE_STEPS = {"assign": "workorders:assign", "report": "workorders:report", "work_report": "workorders:work_report",
+              "help": "workorders:help_create"}
+STEP_FORMS: dict[str, Any] = {
+    "approve": forms.NoteForm,
+    "reject": forms.ReasonForm,
+    "accept": forms.EmptyForm,
+    "decline": forms.ReasonForm,
+    "contacted": forms.NoteForm,
+    "check_in": forms.PositionForm,
+    "check_out": forms.PositionForm,
+    "progress": forms.ProgressForm,
+    "test": forms.TestForm,
+    "hours": forms.HoursForm,
+    "parts": forms.PartsForm,
+    "photo": forms.PhotoForm,
+    "result": forms.ResultForm,
+    "escalation_plan": forms.EscalationPlanForm,
+    "close": forms.NoteForm,
+    "edit": forms.PlanForm,
+    "cancel": forms.CancelForm,
+    "link_sales_order": forms.SalesOrderForm,
+}
+STEP_TITLES = {"link_sales_order": gettext_lazy("Billing sales order")}
+# steps of roles without the "change work order" permission (service desk closes, the technical
+# department records its plan): the gate checks "view", the service checks the role
+VIEW_GATED = {"close", "escalation_plan", "link_sales_order"}
+MULTIPART = {"photo"}
+GEOLOCATE = {"check_in", "check_out"}
+
+
+def _step_label(key: str) -> str:
+    if key in STEP_TITLES:
+        return str(STEP_TITLES[key])
+    return str(STEPS[key][0])
+
+
+def _step(key: str, wo: WorkOrder) -> Step:
+    label, style, direct, icon = STEPS[key]
+    url = reverse(PAGE_STEPS[key], args=[wo.pk]) if key in PAGE_STEPS else ""
+    return Step(key, str(label), style, direct, icon, url, key in GEOLOCATE)
+
+
+def may_write_fees(user: Any, wo: WorkOrder, mine: WorkOrderAssignment | None) -> bool:
+    return (wo.chargeable and wo.status not in (S.CLOSED, S.CANCELLED) and user.has_perm("workorders.add_feeline")
+            and (user.has_perm(PERM_DISPATCH) or user.has_perm(PERM_CLOSE) or mine is not None))
+
+
+def may_ask_help(user: Any, wo: WorkOrder, mine: WorkOrderAssignment | None, pending_help: bool) -> bool:
+    branch = wo.branch
+    return (user.has_perm("workorders.add_helprequest") and branch is not None and not branch.is_headquarters
+            and wo.status in (S.DISPATCHED, S.ACCEPTED, S.ON_SITE) and not pending_help
+            and (mine is not None or getattr(user, "branch_id", None) == wo.branch_id))
+
+
+def may_write_work_report(user: Any, wo: WorkOrder, on_team: bool) -> bool:
+    return not is_customer(user) and wo.status in (S.ON_SITE, S.COMPLETED) and (
+        (on_team and user.has_perm(PERM_CHANGE)) or user.has_perm(PERM_APPROVE))
+
+
+def available_steps(user: Any, wo: WorkOrder, *, mine: WorkOrderAssignment | None, my_open_visit: bool,
+                    pending_help: bool = False, has_work_report: bool = False) -> list[Step]:
+    """The steps this user may take on this work order now (customers: none)."""
+    if is_customer(user):
+        return []
+    keys: list[str] = []
+    waiting = wo.status in (S.DISPATCHED, S.ACCEPTED, S.ON_SITE)
+    if user.has_perm(PERM_DISPATCH) and wo.can("assign"):
+        keys.append("assign")
+    if user.has_perm(PERM_APPROVE) and wo.status == S.PENDING_APPROVAL:
+        keys += ["approve", "reject"]
+    if mine is not None and user.has_perm(PERM_CHANGE):
+        lead = mine.role == AssignmentRole.LEAD
+        if mine.accepted_at is None and ((lead and wo.status == S.DISPATCHED) or (not lead and waiting)):
+            keys.append("accept")
+        if waiting and wo.contacted_at is None:
+            keys.append("contacted")
+        if wo.can("check_in") and not my_open_visit:
+            keys.append("check_in")
+        if my_open_visit:
+            keys.append("check_out")
+        if wo.status in (S.ACCEPTED, S.ON_SITE, S.COMPLETED):
+            keys.append("progress")
+        if wo.status in (S.ON_SITE, S.COMPLETED):
+            keys.append("test")
+        if wo.status in (S.ACCEPTED, S.ON_SITE, S.COMPLETED):
+            keys.append("hours")
+        if wo.status in (S.ON_SITE, S.COMPLETED):
+            keys.append("parts")
+        if wo.status in FIELD_STATUSES:
+            keys.append("photo")
+        if wo.can("complete"):
+            keys.append("result")
+        if wo.status in (S.ON_SITE, S.COMPLETED):
+            keys.append("report")
+        if ((lead and wo.can("decline")) or (not lead and waiting)) and not my_open_visit:
+            keys.append("decline")
+    if may_write_work_report(user, wo, mine is not None) and (
+            wo.request.severity == MAJOR or has_work_report or user.has_perm(PERM_APPROVE)):
+        keys.append("work_report")
+    if may_ask_help(user, wo, mine, pending_help):
+        keys.append("help")
+    if (user.has_perm(PERM_PLAN) or user.has_perm(PERM_APPROVE)) and wo.result in ESCALATED_RESULTS \
+            and wo.status != S.CANCELLED:
+        keys.append("escalation_plan")
+    if user.has_perm(PERM_CLOSE) and wo.status == S.COMPLETED:
+        keys.append("close")
+    if (user.has_perm(services.PERM_ADD) or user.has_perm(PERM_DISPATCH)) and wo.status in (
+            S.DRAFT, S.DECLINED, S.PENDING_APPROVAL, S.DISPATCHED, S.ACCEPTED, S.ON_SITE):
+        keys.append("edit")
+    if (user.has_perm(PERM_DISPATCH) or user.has_perm(PERM_CLOSE)) and wo.can("cancel"):
+        keys.append("cancel")
+    return [_step(k, wo) for k in keys]
+
+
+def work_order_context(request: HttpRequest, wo: WorkOrder) -> dict[str, Any]:
+    """What the work order page and the engineer's phone view show."""
+    user = request.user
+    customer_view = is_customer(user)
+    team = list(selectors.team_of(user, wo))
+    mine = next((a for a in team if a.engineer_id == user.pk), None)
+    visits = list(selectors.visits_of(user, wo).order_by("check_in_at", "id"))
+    my_open_visit = next((v for v in visits if v.engineer_id == user.pk and v.check_out_at is None), None)
+    labour = list(selectors.labour_of(user, wo).order_by("day", "id"))
+    help_requests = [] if customer_view else list(selectors.help_requests_of(user, wo))
+    pending_help = any(h.status == HelpRequestStatus.PENDING for h in help_requests)
+    work_report = selectors.work_report_of(user, wo)
+    fee_lines = list(selectors.fee_lines_of(user, wo)) if wo.chargeable and not customer_view else []
+    can_close = user.has_perm(PERM_CLOSE) and not customer_view
+    return {
+        "object": wo,
+        "customer_view": customer_view,
+        "team": team,
+        "mine": mine,
+        "visits": visits,
+        "my_open_visit": my_open_visit,
+        "notes": list(selectors.progress_notes_of(user, wo).order_by("day", "created_at", "id")),
+        "tests": list(selectors.tests_of(user, wo).order_by("recorded_at", "id")),
+        "labour": labour,
+        "labour_total": sum((entry.hours for entry in labour), start=Decimal("0")),
+        "report": selectors.service_report_of(user, wo),
+        "work_report": work_report,
+        "fee_lines": fee_lines,
+        "fee_total": sum((line.amount for line in fee_lines), start=Decimal("0")),
+        "can_write_fees": not customer_view and may_write_fees(user, wo, mine),
+        "can_link_so": not customer_view and wo.chargeable and wo.status != S.CANCELLED
+        and (user.has_perm(PERM_CLOSE) or user.has_perm(PERM_DISPATCH)),
+        "help_requests": help_requests,
+        "close_blockers": services.close_blockers(wo) if can_close and wo.status == S.COMPLETED else [],
+        "steps": available_steps(user, wo, mine=mine, my_open_visit=my_open_visit is not None,
+                                 pending_help=pending_help, has_work_report=work_report is not None),
+        "major": wo.request.severity == MAJOR,
+    }
+
+
+def _panels(request: HttpRequest, wo: WorkOrder, customer_view: bool) -> dict[str, Any]:
+    panels = record_panels(request, wo)
+    if customer_view:
+        panels["events"] = [e for e in panels["events"] if e.verb not in INTERNAL_VERBS]
+        panels["history"] = []
+    return panels
+
+
+@login_required
+def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
+    context = work_order_context(request, wo)
+    context.update(_panels(request, wo, context["customer_view"]))
+    return render(request, "workorders/detail.html", context)
+
+
+@login_required
+def work_order_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """The engineer's phone view of one job: big buttons and one small form per step."""
+    wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
+    if is_customer(request.user):
+        return redirect(_detail_url(wo))
+    context = work_order_context(request, wo)
+    step_forms = {}
+    for step in context["steps"]:
+        if step.key in STEP_FORMS and not step.url:
+            step_forms[step.key] = _step_form(step.key, request, wo, bound=False, auto_id=f"id_{step.key}_%s")
+    context["step_forms"] = step_forms
+    context["inline_steps"] = [(s, step_forms[s.key]) for s in context["steps"] if s.key in step_forms and not s.direct]
+    context["direct_steps"] = [s for s in context["steps"] if s.key in step_forms and s.direct]
+    context["page_steps"] = [s for s in context["steps"] if s.url]
+    context["photos"] = record_panels(request, wo)["attachments"]
+    return render(request, "workorders/job.html", context)
+
+
+def _step_form(key: str, request: HttpRequest, wo: WorkOrder, *, bound: bool, auto_id: str = "id_%s") -> Any:
+    form_class = STEP_FORMS[key]
+    initial: dict[str, Any] = {"version": wo.version}
+    kwargs: dict[str, Any] = {"auto_id": auto_id}
+    user = request.user
+    if key == "edit":
+        initial.update(description=wo.description, work_instruction=wo.work_instruction,
+                       required_skill=wo.required_skill_id, planned_date=wo.planned_date, chargeable=wo.chargeable)
+    elif key in ("parts", "result"):
+        initial["parts_used"] = wo.parts_used
+        if key == "result":
+            initial["work_done"] = wo.work_done
+    elif key == "escalation_plan":
+        initial["plan"] = wo.escalation_plan
+    elif key == "hours":
+        team = list(services.team(wo))
+        lead = any(a.engineer_id == user.pk and a.role == AssignmentRole.LEAD for a in team)
+        kwargs.update(team=team, may_log_others=lead)
+    elif key == "link_sales_order":
+        kwargs.update(user=user, work_order=wo)
+        initial["sales_order"] = wo.billing_sales_order_id
+    data = files = None
+    if bound:
+        data, files = request.POST, (request.FILES if key in MULTIPART else None)
+    return form_class(data, files, initial=initial, **kwargs)
+
+
+def _run_step(key: str, request: HttpRequest, wo: WorkOrder, d: dict[str, Any]) -> str:
+    """Call the step's service; returns the message for the person."""
+    user = request.user
+    label = _step_label(key)
+    done = _("Done: %(step)s.") % {"step": label}
+    if key == "approve":
+        services.work_order_approve(actor=user, work_order=wo, note=d["note"])
+    elif key == "reject":
+        services.work_order_reject(actor=user, work_order=wo, reason=d["reason"])
+    elif key == "accept":
+        services.work_order_accept(actor=user, work_order=wo)
+    elif key == "decline":
+        services.work_order_decline(actor=user, work_order=wo, reason=d["reason"])
+    elif key == "contacted":
+        services.work_order_contacted(actor=user, work_order=wo, note=d["note"])
+    elif key in ("check_in", "check_out"):
+        call = services.work_order_check_in if key == "check_in" else services.work_order_check_out
+        call(actor=user, work_order=wo, latitude=d["latitude"], longitude=d["longitude"], note=d["note"])
+        if not (d["latitude"] and d["longitude"]):
+            return _("%(step)s: done, without a position (the browser did not give one).") % {"step": label}
+        return _("%(step)s: done, with the position %(lat)s, %(lng)s.") % {
+            "step": label, "lat": d["latitude"], "lng": d["longitude"]}
+    elif key == "progress":
+        services.work_order_add_progress(actor=user, work_order=wo, note=d["note"], day=d["day"])
+    elif key == "test":
+        services.work_order_add_test(actor=user, work_order=wo, item=d["item"], result=d["result"],
+                                     passed=d["passed"])
+    elif key == "hours":
+        engineer = None
+        if d.get("engineer"):
+            engineer = next((a.engineer for a in services.team(wo) if a.engineer_id == d["engineer"]), None)
+            if engineer is None:
+                raise ValidationError({"engineer": [_("This engineer is not on this work order.")]})
+        services.work_order_log_hours(actor=user, work_order=wo, day=d["day"], hours=d["hours"], engineer=engineer,
+                                      note=d["note"])
+    elif key == "parts":
+        services.work_order_record_parts(actor=user, work_order=wo, parts_used=d["parts_used"])
+    elif key == "photo":
+        services.work_order_add_photo(actor=user, work_order=wo, upload=d["file"], description=d["description"])
+    elif key == "result":
+        services.work_order_record_result(actor=user, work_order=wo, result=d["result"], work_done=d["work_done"],
+                                          escalation_plan=d["escalation_plan"], parts_used=d["parts_used"])
+    elif key == "escalation_plan":
+        services.work_order_record_escalation_plan(actor=user, work_order=wo, plan=d["plan"])
+    elif key == "close":
+        services.work_order_close(actor=user, work_order=wo, note=d["note"])
+    elif key == "cancel":
+        services.work_order_cancel(actor=user, work_order=wo, reason=d["reason"])
+    elif key == "edit":
+        services.work_order_update(actor=user, work_order=wo, description=d["description"],
+                                   work_instruction=d["work_instruction"], planned_date=d["planned_date"],
+                                   required_skill=d["required_skill"], chargeable=d["chargeable"],
+                                   expected_version=d["version"])
+    elif key == "link_sales_order":
+        services.work_order_link_sales_order(actor=user, work_order=wo, sales_order=d["sales_order"])
+    return done
+
+
+@login_required
+def work_order_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """One step of the work order. GET shows its small form; POST runs the service."""
+    if step not in STEP_FORMS:
+        raise Http404(_("No such step."))
+    action = "view" if step in VIEW_GATED else "change"
+    wo = get_for_user(request, WorkOrder, action, pk=pk, queryset=_wo_queryset())
+    _no_customers(request, f"workorders.WorkOrder:{wo.pk}")
+    form = _step_form(step, request, wo, bound=request.method == "POST")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                message = _act(request, lambda: _run_step(step, request, wo, form.cleaned_data))
+            except ValidationError as exc:
+                _merge(form, exc)
+            else:
+                messages.success(request, message)
+                return redirect(_back_url(request, wo))
+        status = 400
+    context = {"object": wo, "form": form, "title": _step_label(step), "step": step,
+               "multipart": step in MULTIPART, "geolocate": step in GEOLOCATE, "next": _source(request),
+               "back_url": _back_url(request, wo), "danger": step == "cancel"}
+    return render(request, "workorders/step.html", context, status=status)
+
+
+# ---------------------------------------------------------------- dispatch
+
+@login_required
+def work_order_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """派工: engineers ranked for this job with the parts of each score; the dispatcher picks the lead and
+    helpers and the planned date; the service manager approves next."""
+    wo = get_for_user(request, WorkOrder, "change", pk=pk, queryset=_wo_queryset())
+    user = request.user
+    if not user.has_perm(PERM_DISPATCH):
+        raise _refuse(request, f"workorders.WorkOrder:{wo.pk}", _("Only a dispatcher may assign engineers."))
+    ranks = selectors.rank_engineers(user, wo)
+    current = list(services.team(wo))
+    initial = {
+        "planned_date": wo.planned_date, "version": wo.version,
+        "lead": next((a.engineer_id for a in current if a.role == AssignmentRole.LEAD), None),
+        "helpers": [a.engineer_id for a in current if a.role == AssignmentRole.HELPER],
+    }
+    form = forms.AssignForm(request.POST or None, ranks=ranks, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            people = {r.user.pk: r.user for r in ranks}
+            lead = people.get(data["lead"]) if data["lead"] else None
+            helpers = [people[h] for h in data["helpers"] if h in people]
+            planned = data["planned_date"] if data["planned_date"] else services.UNSET
+            try:
+                _act(request, lambda: services.work_order_assign(
+                    actor=user, work_order=wo, lead=lead, helpers=helpers, planned_date=planned, note=data["note"],
+                    expected_version=data["version"]))
+            except ValidationError as exc:
+                _merge(form, exc)
+            else:
+                messages.success(request, _("Engineers assigned to %(number)s; the service manager approves next.")
+                                 % {"number": wo.number})
+                return redirect(_detail_url(wo))
+        status = 400
+    lead_value = form["lead"].value()
+    helper_values = form["helpers"].value() or []
+    context = {
+        "object": wo, "form": form, "ranks": ranks, "title": _("Assign engineers"),
+        "selected_lead": str(lead_value) if lead_value not in (None, "") else "",
+        "selected_helpers": {str(v) for v in helper_values},
+        "can_assign": wo.can("assign"),
+    }
+    return render(request, "workorders/assign.html", context, status=status)
+
+
+# ---------------------------------------------------------------- print-outs
+
+@login_required
+def work_order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """派工单 as PDF."""
+    wo = get_for_user(request, WorkOrder, "view", pk=pk)
+    return pdf_bytes_response(documents.work_order_pdf(wo), f"{wo.number}.pdf")
+
+
+@login_required
+def fee_statement(request: HttpRequest, pk: int) -> HttpResponse:
+    """费用结算单 (fee statement) as PDF."""
+    wo = get_for_user(request, WorkOrder, "view", pk=pk)
+    require_model_perm(request, FeeLine, "view")
+    return pdf_bytes_response(documents.fee_statement_pdf(wo), f"{wo.number}-fees.pdf")
+
+
+# ---------------------------------------------------------------- fees
+
+@login_required
+def fee_add(request: HttpRequest, pk: int) -> HttpResponse:
+    wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
+    _no_customers(request, f"workorders.WorkOrder:{wo.pk}")
+    require_model_perm(request, FeeLine, "add")
+    form = forms.FeeLineForm(request.POST or None, instance=FeeLine(work_order=wo))
+    if request.method == "POST" and form.is_valid():
+        try:
+            line = _act(request, lambda: services.fee_line_save(user=request.user, instance=form.instance))
+        except ValidationError as exc:
+            form.instance.pk = None
+            form.instance._state.adding = True
+            _merge(form, exc)
+        else:
+            messages.success(request, _("Fee added: %(fee)s, %(amount)s CNY.") % {"fee": line, "amount": line.amount})
+            return redirect(_detail_url(wo) + "#fees")
+    return render(request, "workorders/step.html", {
+        "object": wo, "form": form, "title": _("Add fee"), "back_url": _detail_url(wo) + "#fees",
+    }, status=400 if form.is_bound else 200)
+
+
+@login_required
+def fee_delete(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+    wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
+    _no_customers(request, f"workorders.WorkOrder:{wo.pk}")
+    line = get_for_user(request, FeeLine, "delete", pk=line_pk, work_order=wo)
+    form = forms.EmptyForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            _act(request, lambda: services.fee_line_delete(actor=request.user, fee_line=line))
+        except ValidationError as exc:
+            _merge(form, exc)
+        else:
+            messages.success(request, _("Fee removed: %(fee)s.") % {"fee": line})
+            return redirect(_detail_url(wo) + "#fees")
+    title = _("Remove fee “%(fee)s” (%(amount)s CNY)?") % {"fee": line, "amount": line.amount}
+    return render(request, "workorders/step.html", {
+        "object": wo, "form": form, "title": title, "back_url": _detail_url(wo) + "#fees", "danger": True,
+    }, status=400 if form.is_bound else 200)
+
+
+# ---------------------------------------------------------------- service report (售后服务记录单)
+
+def _fault_default(wo: WorkOrder) -> str:
+    return "\n".join(filter(None, [wo.request.title, wo.request.description]))
+
+
+def _may_write_report(user: Any, wo: WorkOrder) -> bool:
+    return (not is_customer(user) and user.has_perm(PERM_CHANGE) and services.is_assigned(user, wo)
+            and wo.status in (S.ON_SITE, S.COMPLETED))
+
+
+@login_required
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The service report of a work order: prepared from the work order (fault and work done editable),
+    then signed by the customer; once signed: signer, time, SHA-256 and the PDF."""
+    wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
+    user = request.user
+    found = selectors.service_report_of(user, wo)
+    writable = _may_write_report(user, wo) and not (found is not None and found.is_signed)
+    form = None
+    status = 200
+    if writable:
+        if found is None:
+            initial = {"fault_description": _fault_default(wo), "work_done": wo.work_done,
+                       "parts_used": wo.parts_used}
+        else:
+            initial = {"fault_description": found.fault_description, "work_done": found.work_done,
+                       "parts_used": found.parts_used, "version": found.version}
+        form = forms.ReportForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form is None:
+            raise _refuse(request, f"workorders.WorkOrder:{wo.pk}",
+                          _("Only the engineers on this job write its service report, before it is signed."))
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                if found is None:
+                    found = _act(request, lambda: services.service_report_prepare(
+                        actor=user, work_order=wo, fault_description=d["fault_description"],
+                        work_done=d["work_done"], parts_used=d["parts_used"]))
+                else:
+                    current = found
+                    found = _act(request, lambda: services.service_report_update(
+                        actor=user, report=current, fault_description=d["fault_description"],
+                        work_done=d["work_done"], parts_used=d["parts_used"], expected_version=d["version"]))
+            except ValidationError as exc:
+                _merge(form, exc)
+            else:
+                messages.success(request, _("Service report %(number)s saved.") % {"number": found.number})
+                if request.POST.get("then") == "sign" and wo.status == S.COMPLETED:
+                    return redirect("workorders:report_sign", pk=wo.pk)
+                return redirect("workorders:report", pk=wo.pk)
+        status = 400
+    context = {
+        "object": wo, "report": found, "form": form, "title": _("Service report"),
+        "customer_view": is_customer(user), "can_sign": writable and found is not None and wo.status == S.COMPLETED,
+        "tests": list(selectors.tests_of(user, wo).order_by("recorded_at", "id")),
+        "labour_total": selectors.labour_hours_total(user, wo),
+        "team": list(selectors.team_of(user, wo)),
+        "next": _source(request),
+    }
+    return render(request, "workorders/report.html", context, status=status)
+
+
+@login_required
+def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signing page on the engineer's phone: the report's summary, the customer's name, satisfied or
+    not (and why), and the signature on the canvas."""
+    wo = get_for_user(request, WorkOrder, "change", pk=pk, queryset=_wo_queryset())
+    _no_customers(request, f"workorders.WorkOrder:{wo.pk}")
+    user = request.user
+    found = selectors.service_report_of(user, wo)
+    if found is None:
+        messages.warning(request, _("Prepare the service report first."))
+        return redirect("workorders:report", pk=wo.pk)
+    if found.is_signed:
+        messages.info(request, _("The service report is already signed."))
+        return redirect("workorders:report", pk=wo.pk)
+    form = forms.SignForm(request.POST or None)
+    restore = ""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                _act(request, lambda: services.service_report_sign(
+                    actor=user, report=found, signature_data_url=d["signature"], signer_name=d["signer_name"],
+                    satisfied=d["satisfied"], unsatisfied_reason=d["unsatisfied_reason"]))
+            except ValidationError as exc:
+                _merge(form, exc)
+                if "signature" not in form.errors:
+                    restore = d["signature"] or ""
+            else:
+                messages.success(request, _("Service report %(number)s is signed.") % {"number": found.number})
+                return redirect("workorders:report", pk=wo.pk)
+        status = 400
+    context = {
+        "object": wo, "report": found, "form": form, "title": _("Customer signature"),
+        "tests": list(selectors.tests_of(user, wo).order_by("recorded_at", "id")),
+        "labour_total": selectors.labour_hours_total(user, wo),
+        "team": list(selectors.team_of(user, wo)),
+        "restore_signature": restore if restore.startswith("data:image/png;base64,") else "",
+    }
+    return render(request, "workorders/report_sign.html", context, status=status)
+
+
+@login_required
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signed PDF exactly as stored (what the verify page checks); a draft: an unsigned preview."""
+    found = get_for_user(request, ServiceReport, "view", pk=pk,
+                         queryset=ServiceReport.objects.select_related("work_order", "work_order__request"))
+    if found.is_signed and found.pdf:
+        try:
+            with found.pdf.open("rb") as handle:
+                content = handle.read()
+        except FileNotFoundError:
+            raise Http404(_("The file is missing from storage.")) from None
+    else:
+        content = documents.service_report_pdf(found)
+    return pdf_bytes_response(content, f"{found.number}.pdf", inline=False)
+
+
+@login_required
+def report_verify(request: HttpRequest) -> HttpResponse:
+    """Anyone logged in uploads a PDF: is it exactly a service report signed in this system?"""
+    form = forms.VerifyForm(request.POST or None, request.FILES or None)
+    result = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            content = upload.read(VERIFY_MAX_BYTES + 1)
+            if len(content) > VERIFY_MAX_BYTES:
+                form.add_error("file", _("The file is too large to be a service report."))
+            else:
+                found = services.service_report_verify(content)
+                # holding the exact bytes proves one has the document: its details are no secret to them
+                result = {
+                    "valid": found is not None,
+                    "report": found,
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "name": upload.name,
+                    "may_open": found is not None and ServiceReport.objects.restrict(request.user, "view").filter(
+                        pk=found.pk).exists(),
+                }
+                status = 200
+    return render(request, "workorders/report_verify.html", {"form": form, "result": result,
+                                                             "title": _("Verify a service report")},
+                  status=status)
+
+
+# ---------------------------------------------------------------- work report (售后服务工作报告书)
+
+@login_required
+def work_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The detailed report a major fault needs (seed 003 §5.3.5): phenomenon, cause, actions, prevention."""
+    wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
+    user = request.user
+    found = selectors.work_report_of(user, wo)
+    writable = may_write_work_report(user, wo, services.is_assigned(user, wo))
+    form = None
+    status = 200
+    if writable:
+        initial = {"version": found.version} if found is not None else {}
+        if found is not None:
+            initial.update(fault_phenomenon=found.fault_phenomenon, cause_analysis=found.cause_analysis,
+                           actions_taken=found.actions_taken, preventive_suggestion=found.preventive_suggestion)
+        else:
+            initial.update(fault_phenomenon=_fault_default(wo), actions_taken=wo.work_done)
+        form = forms.WorkReportForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form is None:
+            raise _refuse(request, f"workorders.WorkOrder:{wo.pk}",
+                          _("The engineers on the job or a service manager write the work report."))
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                _act(request, lambda: services.work_report_save(
+                    actor=user, work_order=wo, fault_phenomenon=d["fault_phenomenon"],
+                    cause_analysis=d["cause_analysis"], actions_taken=d["actions_taken"],
+                    preventive_suggestion=d["preventive_suggestion"], expected_version=d["version"]))
+            except ValidationError as exc:
+                _merge(form, exc)
+            else:
+                messages.success(request, _("The service work report was saved."))
+                return redirect(_back_url(request, wo))
+        status = 400
+    if found is None and form is None:
+        raise Http404(_("This work order has no service work report."))
+    return render(request, "workorders/work_report.html", {
+        "object": wo, "work_report": found, "form": form, "title": _("Service work report"),
+        "major": wo.request.severity == MAJOR, "next": _source(request), "back_url": _back_url(request, wo),
+    }, status=status)
+
+
+@login_required
+def work_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    wo = get_for_user(request, WorkOrder, "view", pk=pk)
+    found = selectors.work_report_of(request.user, wo)
+    if found is None:
+        raise Http404(_("This work order has no service work report."))
+    return pdf_bytes_response(documents.work_report_pdf(found), f"{wo.number}-work-report.pdf")
+
+
+# ---------------------------------------------------------------- help requests (协作申请单, 技术支持确认单)
+
+@login_required
+def help_create(request: HttpRequest, pk: int) -> HttpResponse:
+    wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
+    _no_customers(request, f"workorders.WorkOrder:{wo.pk}")
+    require_model_perm(request, HelpRequest, "add")
+    form = forms.HelpRequestForm(request.POST or None, initial={"skill": wo.required_skill_id})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            created = _act(request, lambda: services.help_request_create(
+                actor=request.user, work_order=wo, reason=d["reason"], skill=d["skill"], skill_note=d["skill_note"]))
+        except ValidationError as exc:
+            _merge(form, exc)
+        else:
+            messages.success(request, _("Help request %(number)s was sent to headquarters.")
+                             % {"number": created.number})
+            return redirect("workorders:help_detail", pk=created.pk)
+    return render(request, "workorders/step.html", {
+        "object": wo, "form": form, "title": _("Ask headquarters for help"), "back_url": _back_url(request, wo),
+        "next": _source(request),
+    }, status=400 if form.is_bound else 200)
+
+
+def _help_queryset() -> QuerySet[HelpRequest]:
+    return HelpRequest.objects.select_related(
+        "work_order", "work_order__customer", "work_order__branch", "work_order__request", "requested_by",
+        "hq_engineer", "skill", "decided_by", "confirmation", "confirmation__confirmed_by")
+
+
+def _may_confirm(user: Any, h: HelpRequest) -> bool:
+    return (h.status == HelpRequestStatus.APPROVED and user.pk != h.hq_engineer_id
+            and (user.pk == h.requested_by_id or (user.has_perm("workorders.change_helprequest")
+                                                  and getattr(user, "branch_id", None)
+                                                  and user.branch_id == h.work_order.branch_id)))
+
+
+@login_required
+def help_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    h = get_for_user(request, HelpRequest, "view", pk=pk, queryset=_help_queryset())
+    user = request.user
+    pending = h.status == HelpRequestStatus.PENDING
+    context = {
+        "object": h,
+        "can_decide": pending and user.has_perm(PERM_APPROVE_HELP),
+        "can_confirm": _may_confirm(user, h),
+        "confirmation": getattr(h, "confirmation", None) if h.status == HelpRequestStatus.CONFIRMED else None,
+        **record_panels(request, h),
+    }
+    return render(request, "workorders/help_detail.html", context)
+
+
+def _hq_ranks(user: Any, wo: WorkOrder) -> list[Any]:
+    on_team = set(WorkOrderAssignment.objects.filter(work_order=wo, released_at__isnull=True)
+                  .values_list("engineer_id", flat=True))
+    return [r for r in selectors.rank_engineers(user, wo) if r.headquarters and r.user.pk not in on_team]
+
+
+@login_required
+def help_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """The service manager approves (choosing a headquarters engineer) or rejects (with the reason)."""
+    h = get_for_user(request, HelpRequest, "view", pk=pk, queryset=_help_queryset())
+    user = request.user
+    if not user.has_perm(PERM_APPROVE_HELP):
+        raise _refuse(request, f"workorders.HelpRequest:{h.pk}", _("Only a service manager may decide help requests."))
+    wo = _wo_queryset().get(pk=h.work_order_id)
+    ranks: list[Any] = []
+    if decision == "approve":
+        ranks = _hq_ranks(user, wo)
+        form: Any = forms.HelpApproveForm(request.POST or None, ranks=ranks)
+    else:
+        form = forms.ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if decision == "approve":
+                people = {r.user.pk: r.user for r in ranks}
+                engineer = people.get(d["hq_engineer"]) if d["hq_engineer"] else None
+                _act(request, lambda: services.help_request_approve(actor=user, help_request=h, hq_engineer=engineer,
+                                                                    note=d["note"]))
+            else:
+                _act(request, lambda: services.help_request_reject(actor=user, help_request=h, reason=d["reason"]))
+        except ValidationError as exc:
+            _merge(form, exc)
+        else:
+            messages.success(request, _("Help request %(number)s: %(decision)s.") % {
+                "number": h.number, "decision": _("approved") if decision == "approve" else _("rejected")})
+            return redirect("workorders:help_detail", pk=h.pk)
+    title = _("Approve help request") if decision == "approve" else _("Reject help request")
+    return render(request, "workorders/help_decide.html", {
+        "object": h, "work_order": wo, "form": form, "ranks": ranks, "title": title, "decision": decision,
+        "selected": str(form["hq_engineer"].value() or "") if decision == "approve" else "",
+    }, status=400 if form.is_bound else 200)
+
+
+@login_required
+def help_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """技术支持确认单: the branch confirms the support headquarters gave and rates it."""
+    h = get_for_user(request, HelpRequest, "view", pk=pk, queryset=_help_queryset())
+    _no_customers(request, f"workorders.HelpRequest:{h.pk}")
+    form = forms.SupportConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            _act(request, lambda: services.help_request_confirm(
+                actor=request.user, help_request=h, support_given=d["support_given"], rating=d["rating"],
+                note=d["note"]))
+        except ValidationError as exc:
+            _merge(form, exc)
+        else:
+            messages.success(request, _("The support of help request %(number)s is confirmed.")
+                             % {"number": h.number})
+            return redirect("workorders:help_detail", pk=h.pk)
+    return render(request, "workorders/help_decide.html", {
+        "object": h, "work_order": h.work_order, "form": form, "title": _("Confirm the support given"),
+        "decision": "confirm",
+    }, status=400 if form.is_bound else 200)
