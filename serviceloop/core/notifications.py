@@ -90,6 +90,8 @@ def notify(
     if not people:
         return []
     now = timezone.now()
+    if not url and obj is not None and hasattr(obj, "get_absolute_url"):
+        url = obj.get_absolute_url()  # the notification opens its record
     ct = ContentType.objects.get_for_model(obj, for_concrete_model=True) if obj is not None else None
     rows = Notification.objects.bulk_create([
         Notification(recipient=user, kind=kind, subject=subject[:200], body=body, url=url[:300], created_at=now,

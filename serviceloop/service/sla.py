@@ -18,7 +18,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -131,6 +131,7 @@ def spec_for_request(request: ServiceRequest) -> CalendarSpec:
 # ---------------------------------------------------------------- working time, fast
 
 ZERO = timedelta(0)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # what the database driver returns times in
 _SCANNED = timedelta(days=MAX_DAYS_SCANNED - 1)
 
 
@@ -477,17 +478,21 @@ def _logs_of(request_ids: list[int]) -> dict[int, list[_LogEvent]]:
     logs: dict[int, list[_LogEvent]] = defaultdict(list)
     rows: Iterable[tuple[int, int, str, str, datetime]]
     if connection.vendor == "postgresql":
-        # the ids as one array parameter: building and binding an IN list of 2,000 placeholders costs
-        # three times the query itself (the same rows and values as the ORM query below)
+        # The same rows and values as the ORM query below, three times faster: the ids as one array
+        # parameter (an IN list of 2,000 placeholders costs more to build and bind than the query), and
+        # the times as integer microseconds since the epoch (the text form and its parsing cost more
+        # than all the deadline arithmetic); EXTRACT(EPOCH ...) is exact (numeric) since PostgreSQL 14.
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {quote('request_id')}, {quote('id')}, {quote('kind')}, {quote('target')}, {quote('at')} "  # noqa: S608
+                f"SELECT {quote('request_id')}, {quote('id')}, {quote('kind')}, {quote('target')}, "  # noqa: S608
+                f"(EXTRACT(EPOCH FROM {quote('at')}) * 1000000)::bigint "
                 f"FROM {quote(SlaEvent._meta.db_table)} WHERE {quote('request_id')} = ANY(%s) "
                 f"ORDER BY {quote('request_id')}, {quote('at')}, {quote('id')}",
                 [list(request_ids)],
             )
-            rows = cursor.fetchall()
+            rows = [(r, pk, kind, target, _EPOCH + timedelta(microseconds=us))
+                    for r, pk, kind, target, us in cursor.fetchall()]
     else:
         rows = (
             SlaEvent.objects.filter(request_id__in=request_ids)

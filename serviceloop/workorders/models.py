@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -147,6 +148,9 @@ class WorkOrder(TimestampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("workorders:detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:
@@ -362,6 +366,9 @@ class HelpRequest(TimestampedModel):
     def __str__(self) -> str:
         return self.number
 
+    def get_absolute_url(self) -> str:
+        return reverse("workorders:help_detail", args=[self.pk])
+
 
 class SupportConfirmation(TimestampedModel):
     """技术支持确认单: the branch confirms the support HQ gave; basis of the internal charge."""
@@ -429,6 +436,9 @@ class ServiceReport(TimestampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("workorders:report", args=[self.work_order_id])
 
     @property
     def is_signed(self) -> bool:

@@ -19,6 +19,7 @@ PO = Path(settings.BASE_DIR) / "serviceloop" / "locale" / "zh_Hans" / "LC_MESSAG
 ALLOWED = {
     "serviceloop", "excel", "http", "https", "pdf", "qr", "api", "sla", "so", "cny", "english", "csv", "xlsx",
     "mb", "hq", "east", "south", "ca", "cb", "sc", "sn", "pm", "id", "url", "yymm", "sha", "utf",
+    "tab", "javascript", "psr", "wo", "csi", "km", "tc",
 }
 
 
@@ -105,3 +106,52 @@ def test_chinese_pages_show_no_english(client, cast):
     client.logout()
     response = client.get(reverse("login"))
     assert english_words(response.content.decode()) == set()
+
+
+def test_service_loop_pages_show_no_english(client, cast, hq):
+    """Every page of the loop in Chinese: desk, dispatcher, manager, engineer (phone view), customer."""
+    from serviceloop.accounts.tests.factories import UserFactory
+    from serviceloop.feedback.tests.factories import resolved_request
+    from serviceloop.workorders import services as wo_services
+    from serviceloop.workorders.tests.factories import completed, dispatcher, engineer, new_work_order
+
+    unit = UnitFactory(customer=cast.customer_a, serial_number="SN-0001")
+    office = dispatcher(hq)
+    lead = engineer(branch=hq, username="eng1")
+    done = completed(office=office, manager=cast.manager, customer=cast.customer_a, lead=lead, unit=unit)
+    report = wo_services.service_report_prepare(actor=lead, work_order=done)
+    draft = new_work_order(actor=office, customer=cast.customer_a, unit=unit)
+    resolved = resolved_request(actor=cast.desk, customer=cast.customer_a)
+    request = draft.request
+    pages = {
+        cast.desk: [
+            reverse("service:queue"), reverse("service:list"), reverse("service:create"),
+            reverse("service:detail", args=[request.pk]), reverse("service:step", args=[request.pk, "cancel"]),
+            reverse("service:detail", args=[resolved.pk]),
+            reverse("feedback:queue"), reverse("feedback:follow_up", args=[resolved.pk]),
+            reverse("core:notifications"),
+        ],
+        cast.manager: [reverse("service:sla_policy_list"), reverse("service:sla_policy_create"),
+                       reverse("workorders:board"), reverse("workorders:detail", args=[done.pk]),
+                       reverse("workorders:help_list"), reverse("feedback:complaint_list")],
+        office: [reverse("workorders:board"), reverse("workorders:assign", args=[draft.pk]),
+                 reverse("workorders:list")],
+        lead: [reverse("workorders:my_jobs"), reverse("workorders:job", args=[done.pk]),
+               reverse("workorders:report", args=[done.pk]), reverse("workorders:report_sign", args=[done.pk]),
+               reverse("workorders:report_verify")],
+        cast.owner: [reverse("service:portal"), reverse("service:create"),
+                     reverse("service:detail", args=[request.pk]), reverse("feedback:rate", args=[resolved.pk]),
+                     reverse("workorders:detail", args=[done.pk])],
+    }
+    assert report.pk
+    leftovers = {}
+    for user, urls in pages.items():
+        client.force_login(user)
+        for url in urls:
+            response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans", follow=True)
+            assert response.status_code == 200, (user.username, url)
+            words = english_words(response.content.decode())
+            if words:
+                leftovers[f"{user.username} {url}"] = sorted(words)
+    assert UserFactory  # the factory module loads
+    assert leftovers == {}

@@ -3,8 +3,9 @@ from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
-def _english_messages():
-    """These service tests read messages in English (the UI default is Chinese)."""
+def _english_messages(settings):
+    """These service tests read messages in English (the UI default is Chinese): in code and in requests."""
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
 

@@ -7,8 +7,9 @@ from .factories import dispatcher, engineer
 
 
 @pytest.fixture(autouse=True)
-def _english_messages():
-    """These tests read messages in English (the UI default is Chinese)."""
+def _english_messages(settings):
+    """These tests read messages in English (the UI default is Chinese): in code and in requests."""
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
 
