@@ -371,8 +371,10 @@ class RequestDetailView(GatedDetailView):
             if not customer_view and obj.plan == "onsite" and obj.status in (
                 RequestStatus.PLAN_CONFIRMED, RequestStatus.IN_PROGRESS) else None,
         }
-        if customer_view:
-            context["events"] = [e for e in context.get("events", []) if e.verb not in INTERNAL_VERBS]
+        if customer_view:  # the customer's timeline leaves out internal escalations
+            from serviceloop.core.timeline import events_for
+
+            context["events"] = [e for e in events_for(obj).exclude(verb__in=INTERNAL_VERBS)[:50]]
         return context
 
 

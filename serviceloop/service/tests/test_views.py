@@ -199,6 +199,8 @@ def test_portal_lists_own_requests_only_and_customer_confirms_plan(client, cast,
     assert a.number in html and b.number not in html
     detail = client.get(reverse("service:detail", args=[a.pk])).content.decode()
     assert "派工程师上门" in detail and 'data-step="confirm_plan"' in detail
+    timeline = detail[detail.index('data-testid="timeline"'):]
+    assert "plan proposed to the customer" in timeline and "escalated" not in timeline
     assert 'data-step="cancel"' not in detail
     client.post(reverse("service:step", args=[a.pk, "confirm_plan"]))
     a.refresh_from_db()
