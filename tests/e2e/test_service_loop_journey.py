@@ -263,3 +263,22 @@ def continue_with_work_order(new_page, base, shot, world, request, desk, phone):
     shot(desk, "loop-18-closed")
     phone.goto(f"{base}/service/requests/{request.pk}/")
     shot(phone, "loop-19-customer-sees-closed")
+
+
+def test_desk_phone_intake_of_a_known_unit_in_a_handful_of_inputs(new_page, live_server, shot, world):
+    """The desk finds the unit by part of its serial number, picks it, types the fault, saves."""
+    base = live_server.url
+    desk = new_page()
+    login(desk, base, "desk")
+    desk.goto(f"{base}/service/requests/new/")
+    desk.fill("#lookup", "SN-2026-00")
+    desk.click("[data-pick-unit]")
+    assert "SN-2026-0088" in desk.locator("[data-testid=chosen]").inner_text()
+    desk.fill("#id_title", "贴片机吸嘴抛料")  # the focus moved here after the pick
+    desk.select_option("#id_severity", "general")
+    shot(desk, "loop-20-desk-phone-intake")
+    desk.click("[data-testid=intake-form] button[type=submit]")
+    desk.wait_for_selector("[data-testid=request-status]")
+    request = ServiceRequest.objects.get()
+    assert (request.unit, request.customer, request.channel) == (world["unit"], world["customer"], "phone")
+    assert zh("In warranty") in desk.locator("[data-testid=warranty-state]").inner_text()
