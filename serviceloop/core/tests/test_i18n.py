@@ -115,6 +115,9 @@ def test_service_loop_pages_show_no_english(client, cast, hq):
     from serviceloop.workorders import services as wo_services
     from serviceloop.workorders.tests.factories import completed, dispatcher, engineer, new_work_order
 
+    from django.utils import translation
+
+    translation.activate("zh-hans")  # the records are made by people working in Chinese (stored reasons)
     unit = UnitFactory(customer=cast.customer_a, serial_number="SN-0001")
     office = dispatcher(hq)
     lead = engineer(branch=hq, username="eng1")
@@ -122,6 +125,7 @@ def test_service_loop_pages_show_no_english(client, cast, hq):
     report = wo_services.service_report_prepare(actor=lead, work_order=done)
     draft = new_work_order(actor=office, customer=cast.customer_a, unit=unit)
     resolved = resolved_request(actor=cast.desk, customer=cast.customer_a)
+    translation.deactivate()
     request = draft.request
     pages = {
         cast.desk: [
