@@ -110,22 +110,21 @@ def test_chinese_pages_show_no_english(client, cast):
 
 def test_service_loop_pages_show_no_english(client, cast, hq):
     """Every page of the loop in Chinese: desk, dispatcher, manager, engineer (phone view), customer."""
+    from django.utils import translation
+
     from serviceloop.accounts.tests.factories import UserFactory
     from serviceloop.feedback.tests.factories import resolved_request
     from serviceloop.workorders import services as wo_services
     from serviceloop.workorders.tests.factories import completed, dispatcher, engineer, new_work_order
 
-    from django.utils import translation
-
-    translation.activate("zh-hans")  # the records are made by people working in Chinese (stored reasons)
-    unit = UnitFactory(customer=cast.customer_a, serial_number="SN-0001")
-    office = dispatcher(hq)
-    lead = engineer(branch=hq, username="eng1")
-    done = completed(office=office, manager=cast.manager, customer=cast.customer_a, lead=lead, unit=unit)
-    report = wo_services.service_report_prepare(actor=lead, work_order=done)
-    draft = new_work_order(actor=office, customer=cast.customer_a, unit=unit)
-    resolved = resolved_request(actor=cast.desk, customer=cast.customer_a)
-    translation.deactivate()
+    with translation.override("zh-hans"):  # the records are made by people working in Chinese (stored reasons)
+        unit = UnitFactory(customer=cast.customer_a, serial_number="SN-0001")
+        office = dispatcher(hq)
+        lead = engineer(branch=hq, username="eng1")
+        done = completed(office=office, manager=cast.manager, customer=cast.customer_a, lead=lead, unit=unit)
+        report = wo_services.service_report_prepare(actor=lead, work_order=done)
+        draft = new_work_order(actor=office, customer=cast.customer_a, unit=unit)
+        resolved = resolved_request(actor=cast.desk, customer=cast.customer_a)
     request = draft.request
     pages = {
         cast.desk: [
