@@ -16,6 +16,7 @@ Two users are created for the benchmark: bench_hq (HQ service desk) and bench_ea
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -107,9 +108,10 @@ class Loader:
         self.connection = connection
         self.vendor = connection.vendor
         self.progress = progress
+        self.totals: dict[str, tuple[int, float]] = {}
         connection.ensure_connection()
         self.raw = connection.connection
-        if self.vendor == "sqlite":
+        if self.vendor == "sqlite" and not connection.in_atomic_block:
             cur = self.raw.cursor()
             for pragma in ("synchronous=OFF", "cache_size=-200000", "temp_store=MEMORY"):
                 cur.execute(f"PRAGMA {pragma}")
@@ -136,7 +138,7 @@ class Loader:
             out.append((field.column, default, convert))
         return out
 
-    def load(self, model: Any, rows: Iterable[dict[str, Any]], label: str = "") -> int:
+    def load(self, model: Any, rows: Iterable[dict[str, Any]], label: str = "", *, quiet: bool = False) -> int:
         table = model._meta.db_table
         cols = self._columns(model)
         names = [c for c, _d, _f in cols]
@@ -155,7 +157,7 @@ class Loader:
                         value = convert(value)
                     out.append(value)
                 yield tuple(out)
-                if count % 200_000 == 0:
+                if count % 200_000 == 0 and not quiet:
                     self.progress.say(f"  {label}: {count:,}")
 
         quoted = ", ".join(self.connection.ops.quote_name(n) for n in names)
@@ -168,7 +170,9 @@ class Loader:
             sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"
             cur = self.raw.cursor()
             batch: list[tuple] = []
-            cur.execute("BEGIN")
+            own_transaction = not self.connection.in_atomic_block
+            if own_transaction:
+                cur.execute("BEGIN")
             for tup in tuples():
                 batch.append(tup)
                 if len(batch) >= BATCH:
@@ -176,9 +180,14 @@ class Loader:
                     batch.clear()
             if batch:
                 cur.executemany(sql, batch)
-            cur.execute("COMMIT")
+            if own_transaction:
+                cur.execute("COMMIT")
         secs = time.monotonic() - t0
-        self.progress.say(f"{label}: {count:,} rows in {secs:.1f}s")
+        self.totals[label] = self.totals.get(label, (0, 0.0))
+        self.totals[label] = (self.totals[label][0] + count, self.totals[label][1] + secs)
+        if not quiet:
+            total, total_secs = self.totals[label]
+            self.progress.say(f"{label}: {total:,} rows in {total_secs:.1f}s")
         return count
 
 
@@ -203,16 +212,53 @@ def create_database(db: str, url: str, progress: Progress) -> None:
     progress.say(f"PostgreSQL database {name} created")
 
 
-def generate(db: str, url: str, n_units: int, seed: int, today: date, analyze: bool) -> None:
+def generate(db: str, url: str, n_units: int, seed: int, today: date, analyze: bool, *, n_requests: int = 0,
+             only_requests: bool = False, now: datetime | None = None) -> None:
     progress = Progress()
-    create_database(db, url, progress)
+    if not only_requests:
+        create_database(db, url, progress)
     run_migrate(url)
     progress.say("migrated")
     setup_django(url)
+    from django.db import connection
 
+    if not only_requests:
+        fill_units(connection, n_units, seed, today, progress)
+    if n_requests:
+        fill_requests(connection, n_requests, seed, today, now or default_now(today), progress)
+    finish(connection, analyze, progress)
+
+
+def default_now(today: date) -> datetime:
+    """The generation moment: now when generating around today, else 10:00 (Shanghai) that day."""
+    from zoneinfo import ZoneInfo
+
+    if today == date.today():  # noqa: DTZ011
+        return datetime.now(UTC).replace(microsecond=0)
+    return datetime(today.year, today.month, today.day, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+
+
+def finish(connection: Any, analyze: bool, progress: Progress) -> None:
+    """Statistics for the planner (PostgreSQL always, SQLite unless --no-analyze); skipped inside a
+    transaction (the smoke test fills its test database in one)."""
+    if connection.in_atomic_block:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("VACUUM (ANALYZE)")
+        progress.say("VACUUM (ANALYZE) done")
+    else:
+        with connection.cursor() as cur:
+            if analyze:
+                cur.execute("ANALYZE")
+                progress.say("ANALYZE done")
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def fill_units(connection: Any, n_units: int, seed: int, today: date, progress: Progress) -> None:
+    """Branches, customers, sites, contacts, product models, sales orders, units, contracts, bench users."""
     from django.contrib.auth.models import Group
     from django.core.management.color import no_style
-    from django.db import connection
 
     from serviceloop.accounts.models import Branch, User
     from serviceloop.assets.models import ProductModel, SalesOrder, SalesOrderLine, ServiceContract, Unit
@@ -460,20 +506,383 @@ def generate(db: str, url: str, n_units: int, seed: int, today: date, analyze: b
     hq.groups.add(Group.objects.get(name="service_desk"))
     staff = User.objects.create_user(BRANCH_USER, display_name="华东分公司", branch=branches[BRANCH_CODE])
     staff.groups.add(Group.objects.get(name="branch_staff"))
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("VACUUM (ANALYZE)")
-        progress.say("VACUUM (ANALYZE) done")
-    else:
-        with connection.cursor() as cur:
-            if analyze:
-                cur.execute("ANALYZE")
-                progress.say("ANALYZE done")
-            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     progress.say(
         f"done: {n_customers:,} customers, {len(lines):,} order lines in {n_orders:,} orders, "
         f"{n_units:,} units, {n_contracts:,} contracts covering {len(links):,} units"
+    )
+
+
+# ---------------------------------------------------------------- service requests
+
+REQUEST_YEARS = 3
+OPEN_SHARE = 0.10
+REQUEST_CHUNK = 50_000
+# open requests by status, and how long (days, exponential mean) they have typically been open;
+# a few per cent are forgotten ones, anywhere in the three years
+OPEN_STATUS_MIX = [("new", 25), ("under_review", 15), ("plan_proposed", 15), ("plan_confirmed", 10),
+                   ("in_progress", 35)]
+OPEN_AGE_DAYS = {"new": 1.0, "under_review": 3.0, "plan_proposed": 6.0, "plan_confirmed": 8.0,
+                 "in_progress": 12.0}
+OPEN_TAIL = 0.04
+FINISHED_STATUS_MIX = [("closed", 94), ("cancelled", 5), ("resolved", 1)]
+CHANNEL_MIX = [("phone", 50), ("portal", 15), ("qr", 8), ("email", 12), ("api", 5), ("monitoring", 6),
+               ("walk_in", 4)]
+TYPE_MIX = [("fault_repair", 55), ("consultation", 12), ("maintenance", 10), ("complaint", 5), ("installation", 6),
+            ("parts_only", 7), ("training", 3), ("return_exchange", 2)]
+SEVERITY_MIX = [("minor", 20), ("general", 55), ("severe", 20), ("major", 5)]
+PLAN_MIX = [("onsite", 45), ("remote_support", 30), ("parts_only", 12), ("return_to_factory", 8),
+            ("return_exchange", 5)]
+NO_UNIT_TYPES = {"consultation": 0.6, "training": 0.7}  # share of requests of these types without a unit
+REQUEST_TITLES = {
+    "fault_repair": ["主轴异响", "伺服报警 SV0401", "换刀卡刀", "X轴定位精度超差", "液压站压力不足", "冷却液泄漏",
+                     "数控系统黑屏", "导轨润滑报警", "光栅尺读数跳动", "主轴温升过高", "刀库乱刀", "急停无法复位"],
+    "complaint": ["新机到货外观划伤", "加工精度不达标", "交付延期", "备件质量问题"],
+    "consultation": ["参数设置咨询", "加工工艺咨询", "程序传输方法", "保养周期咨询"],
+    "training": ["操作培训申请", "编程培训申请"],
+    "installation": ["新机安装调试", "设备验收"],
+    "return_exchange": ["备件退换", "错发货退换"],
+    "parts_only": ["采购滚珠丝杠", "采购伺服电机", "采购刀臂"],
+    "maintenance": ["年度保养", "精度校准", "预防性维护"],
+}
+
+
+def _mix(pairs: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def clear_requests(connection: Any, progress: Progress) -> None:
+    """Remove every service request and what hangs on it (reviews, SLA events, escalations, history, other
+    apps' rows pointing at requests, their timeline events and the CSI number counters)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from serviceloop.core.models import DocumentSequence, TimelineEvent
+    from serviceloop.service.models import ServiceRequest
+
+    models = [ServiceRequest]
+    for model in list(models):
+        for f in model._meta.get_fields(include_hidden=True):
+            if f.auto_created and not f.concrete and f.related_model is not None and f.related_model not in models:
+                models.append(f.related_model)
+    models.append(ServiceRequest.history.model)
+    tables = [m._meta.db_table for m in models]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"TRUNCATE {', '.join(quote(t) for t in tables)} CASCADE")
+        else:
+            if not connection.in_atomic_block:
+                cur.execute("PRAGMA foreign_keys = OFF")
+            for table in reversed(tables):
+                cur.execute(f"DELETE FROM {quote(table)}")
+            if not connection.in_atomic_block:
+                cur.execute("PRAGMA foreign_keys = ON")
+    cts = [ContentType.objects.get_for_model(m, for_concrete_model=True) for m in models]
+    TimelineEvent.objects.filter(content_type__in=cts).delete()
+    DocumentSequence.objects.filter(prefix="CSI").delete()
+    progress.say(f"cleared service requests ({len(tables)} tables)")
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def fill_requests(connection: Any, n_requests: int, seed: int, today: date, now: datetime,
+                  progress: Progress) -> None:
+    """``n_requests`` service requests over the last 3 years on the existing customers and units.
+
+    ~90 % finished (closed, cancelled, resolved), ~10 % open (new .. in progress, mostly recent); numbers
+    CSI-YYMM-NNNN in order of receipt; a "started" SLA event per request, target_met / stopped / paused
+    events as the status implies; sla_due_at and sla_breached of open requests computed by service.sla
+    at ``now`` (and the escalations the periodic task would have recorded by then); one history row and
+    one "created" timeline event per request; the CSI counters set past the generated numbers.
+    """
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.color import no_style
+
+    from serviceloop.accounts.models import User
+    from serviceloop.assets.models import SalesOrderLine, ServiceContract, Unit
+    from serviceloop.core.models import DocumentSequence, TimelineEvent
+    from serviceloop.customers.models import Contact, Customer
+    from serviceloop.service.classification import priority_for
+    from serviceloop.service.models import Escalation, ServiceRequest, SlaEvent, SlaPolicy
+    from serviceloop.service.sla import (
+        ROUND_THE_CLOCK,
+        SpecCache,
+        deadlines,
+        match_policy,
+        summary,
+        targets_of,
+    )
+
+    rng = random.Random(seed + 1)
+    tz = ZoneInfo(settings.TIME_ZONE)
+    clear_requests(connection, progress)
+    loader = Loader(connection, progress)
+    quote = connection.ops.quote_name
+
+    # what requests hang on: sold units (with customer, site, order, warranty), contracts, contacts
+    def table(model: Any) -> str:
+        return quote(model._meta.db_table)
+
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT u.id, u.customer_id, u.site_id, l.order_id, u.warranty_start, u.warranty_end "  # noqa: S608
+            f"FROM {table(Unit)} u LEFT JOIN {table(SalesOrderLine)} l ON l.id = u.so_line_id "
+            f"WHERE u.customer_id IS NOT NULL ORDER BY u.id"
+        )
+        units = [(uid, cid, sid, oid, _as_date(ws), _as_date(we)) for uid, cid, sid, oid, ws, we in cur.fetchall()]
+        cur.execute(f"SELECT id, level FROM {table(Customer)} ORDER BY id")  # noqa: S608
+        customer_level = dict(cur.fetchall())
+        cur.execute(f"SELECT customer_id, name, phone FROM {table(Contact)} "  # noqa: S608
+                    f"ORDER BY customer_id, is_primary DESC, id")
+        contact: dict[int, tuple[str, str]] = {}
+        for cid, name, phone in cur.fetchall():
+            contact.setdefault(cid, (name, phone))
+        through = ServiceContract.units.through
+        cur.execute(
+            f"SELECT cu.unit_id, c.id, c.start_date, c.end_date, c.sla_level FROM {table(through)} cu "  # noqa: S608
+            f"JOIN {table(ServiceContract)} c ON c.id = cu.servicecontract_id"
+        )
+        unit_contracts: dict[int, list[tuple[int, date, date, str]]] = {}
+        for uid, kid, start, end, level in cur.fetchall():
+            unit_contracts.setdefault(uid, []).append((kid, _as_date(start), _as_date(end), level))
+    if not customer_level:
+        raise SystemExit("no customers: generate units first (without --only-requests)")
+    customer_ids = list(customer_level)
+    progress.say(f"context: {len(units):,} sold units, {len(unit_contracts):,} units under contract")
+
+    desk = User.objects.filter(username=HQ_USER).values_list("pk", flat=True).first()
+    policies = list(SlaPolicy.objects.filter(active=True))
+    policy_by_id = {p.pk: p for p in policies}
+    matched: dict[tuple[str, str, str, str], int | None] = {}
+    cache = SpecCache()
+    ct_request = ContentType.objects.get_for_model(ServiceRequest).pk
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table(TimelineEvent)}")  # noqa: S608
+        timeline_offset = cur.fetchone()[0]
+
+    # when and in which state: open ones mostly recent, finished ones spread over three years
+    n_open = round(n_requests * OPEN_SHARE)
+    span_s = REQUEST_YEARS * 365 * 86400
+    first_moment = now - timedelta(seconds=span_s)
+    open_names, open_weights = _mix(OPEN_STATUS_MIX)
+    fin_names, fin_weights = _mix(FINISHED_STATUS_MIX)
+    plan: list[tuple[datetime, str]] = []
+    for status in rng.choices(open_names, weights=open_weights, k=n_open):
+        if rng.random() < OPEN_TAIL:
+            age = rng.uniform(0, span_s)
+        else:
+            age = min(rng.expovariate(1 / OPEN_AGE_DAYS[status]) * 86400, span_s)
+        plan.append((now - timedelta(seconds=int(age) + 60), status))
+    day_s = 86400
+    for status in rng.choices(fin_names, weights=fin_weights, k=n_requests - n_open):
+        day = first_moment + timedelta(seconds=rng.randrange(span_s - 3 * day_s) // day_s * day_s)
+        local = day.astimezone(tz)
+        hour = rng.uniform(8, 18) if rng.random() < 0.85 else rng.uniform(0, 24)
+        moment = datetime(local.year, local.month, local.day, tzinfo=tz) + timedelta(seconds=int(hour * 3600))
+        plan.append((moment.astimezone(UTC), status))
+    plan.sort(key=lambda p: p[0])
+
+    channels, channel_w = _mix(CHANNEL_MIX)
+    types, type_w = _mix(TYPE_MIX)
+    severities, severity_w = _mix(SEVERITY_MIX)
+    plans, plan_w = _mix(PLAN_MIX)
+    dummy = ServiceRequest()
+    sequence: dict[str, int] = {}
+    open_set = set(open_names)
+    counts = {"requests": 0, "events": 0, "escalations": 0, "breached open": 0}
+    event_id = escalation_id = 0
+
+    def hours(lo: float, hi: float) -> timedelta:
+        return timedelta(seconds=int(rng.uniform(lo, hi) * 3600))
+
+    def one(pk: int, received: datetime, status: str) -> tuple[dict, list[dict], list[dict]]:
+        nonlocal event_id, escalation_id
+        period = received.astimezone(tz).strftime("%y%m")
+        sequence[period] = sequence.get(period, 0) + 1
+        request_type = rng.choices(types, weights=type_w)[0]
+        severity = rng.choices(severities, weights=severity_w)[0]
+        unit = None
+        if units and rng.random() >= NO_UNIT_TYPES.get(request_type, 0.05):
+            unit = units[rng.randrange(len(units))]
+        if unit is not None:
+            customer = unit[1]
+        elif units:
+            customer = units[rng.randrange(len(units))][1]
+        else:
+            customer = rng.choice(customer_ids)
+        level = customer_level[customer]
+        on = received.astimezone(tz).date()
+        contract, sla_level, wstate, wreason = None, "", "", ""
+        if unit is not None:
+            active = [c for c in unit_contracts.get(unit[0], ()) if c[1] <= on <= c[2]]
+            if active:
+                contract = max(active, key=lambda c: (c[2], c[0]))
+                sla_level = contract[3]
+            if unit[4] and unit[5] and unit[4] <= on <= unit[5]:
+                wstate, wreason = "in_warranty", f"保修期至 {unit[5]}"
+            elif contract is not None:
+                wstate, wreason = "contract", f"服务合同 #{contract[0]}"
+            else:
+                wstate, wreason = "chargeable", "保修期外，无服务合同"
+        key = (request_type, severity, level, sla_level)
+        if key not in matched:
+            found_policy = match_policy(request_type=request_type, severity=severity, customer_level=level,
+                                        contract_sla_level=sla_level, policies=policies)
+            matched[key] = found_policy.pk if found_policy else None
+        policy = policy_by_id.get(matched[key]) if matched[key] else None
+        name, phone = contact.get(customer, ("", ""))
+        title = rng.choice(REQUEST_TITLES[request_type])
+        row: dict[str, Any] = {
+            "id": pk, "created_at": received, "version": 1, "number": f"CSI-{period}-{sequence[period]:04d}",
+            "channel": rng.choices(channels, weights=channel_w)[0], "request_type": request_type,
+            "severity": severity, "priority": priority_for(severity, level, sla_level).value,
+            "customer_id": customer, "site_id": unit[2] if unit else None, "contact_name": name,
+            "contact_phone": phone, "unit_id": unit[0] if unit else None, "sales_order_id": unit[3] if unit else None,
+            "contract_id": contract[0] if contract else None, "warranty_state": wstate, "warranty_reason": wreason,
+            "title": title, "description": f"客户反映：{title}。", "status": status, "received_at": received,
+            "received_by_id": desk, "sla_policy_id": policy.pk if policy else None,
+        }
+        # the life so far: response, plan, confirmation, dispatch, resolution, closing (or cancellation)
+        stamps = {"resp": received + timedelta(seconds=int(rng.expovariate(1 / 5400))),
+                  "cancel": received + hours(1, 240)}
+        stamps["plan"] = stamps["resp"] + hours(2, 96)
+        stamps["confirm"] = stamps["plan"] + hours(1, 48)
+        stamps["dispatch"] = stamps["confirm"] + hours(0.5, 24)
+        stamps["resolve"] = stamps["confirm"] + hours(4, 240)
+        stamps["close"] = stamps["resolve"] + hours(24, 192)
+        last_needed = {"new": None, "under_review": "resp", "plan_proposed": "plan", "plan_confirmed": "confirm",
+                       "in_progress": "dispatch", "resolved": "resolve", "closed": "close",
+                       "cancelled": "cancel"}[status]
+        bound = now - timedelta(seconds=30)
+        if last_needed and stamps[last_needed] > bound:  # squeeze the life into the time since receipt
+            factor = (bound - received) / (stamps[last_needed] - received)
+            stamps = {k: received + (v - received) * factor for k, v in stamps.items()}
+        events: list[tuple[str, str, str, datetime]] = [("started", "", "", received)]
+        rank = ["new", "under_review", "plan_proposed", "plan_confirmed", "in_progress", "resolved", "closed"]
+        step = rank.index(status) if status in rank else -1
+        if step >= 1 or (status == "cancelled" and rng.random() < 0.7):
+            row["first_responded_at"] = stamps["resp"] if status != "cancelled" else min(stamps["resp"],
+                                                                                        stamps["cancel"])
+            events.append(("target_met", "first_response", "", row["first_responded_at"]))
+        plan_kind = rng.choices(plans, weights=plan_w)[0]
+        if step >= 2:
+            row.update(plan=plan_kind, plan_decided_at=stamps["plan"])
+            events.append(("target_met", "plan_decided", "", stamps["plan"]))
+        if step >= 3:
+            row.update(customer_confirmed_at=stamps["confirm"], customer_confirmed_via=rng.choice(["phone", "portal"]),
+                       customer_confirmed_name=name or "客户")
+        if step >= 4 and plan_kind == "onsite":
+            dispatch = stamps["dispatch"]
+            events.append(("started", "engineer_contact", "", dispatch))
+            events.append(("started", "onsite_arrival", "", dispatch))
+            contact_at = dispatch + timedelta(minutes=rng.uniform(10, 120))
+            arrive_at = dispatch + hours(4, 72)
+            end = stamps["resolve"] if step >= 5 else bound
+            if contact_at < end and (step >= 5 or rng.random() < 0.8):
+                events.append(("target_met", "engineer_contact", "", contact_at))
+            if arrive_at < end and (step >= 5 or rng.random() < 0.5):
+                events.append(("target_met", "onsite_arrival", "", arrive_at))
+        if status == "in_progress" and rng.random() < 0.08:
+            paused_at = stamps["confirm"] + (bound - stamps["confirm"]) * rng.uniform(0.3, 0.9)
+            events.append(("paused", "", "waiting_parts", paused_at))
+            row.update(sla_paused=True, sla_pause_reason="waiting_parts")
+        if step >= 5:
+            row.update(resolution="已更换故障部件，试机正常。", resolved_at=stamps["resolve"])
+            events.append(("target_met", "resolution", "", stamps["resolve"]))
+            events.append(("stopped", "", "resolved", stamps["resolve"]))
+        if status == "closed":
+            row["closed_at"] = stamps["close"]
+            if rng.random() < 0.7:
+                row.update(resolution_confirmed_at=stamps["resolve"] + (stamps["close"] - stamps["resolve"]) / 2,
+                           resolution_confirmed_via=rng.choice(["phone", "signature", "portal"]),
+                           resolution_confirmed_name=name or "客户")
+        if status == "cancelled":
+            row["cancel_reason"] = "客户自行解决"
+            events.append(("stopped", "", "cancelled", stamps["cancel"]))
+        events.sort(key=lambda e: e[3])
+        row["updated_at"] = events[-1][3]
+        row["version"] = 1 + max(step, 0) + (status == "cancelled")
+        event_rows = []
+        log = []
+        for kind, target, reason, at in events:
+            event_id += 1
+            event_rows.append({"id": event_id, "request_id": pk, "kind": kind, "target": target, "reason": reason,
+                               "at": at, "actor_id": desk})
+            if status in open_set:
+                log.append(SlaEvent(id=event_id, kind=kind, target=target, at=at))
+        targets = targets_of(policy)
+        escalations = []
+        levels = ["service_manager", "gm_office"] if severity == "major" else ["service_manager"]
+        if status in open_set:  # the deadline columns and escalations as service.sla computes them
+            spec = ROUND_THE_CLOCK if sla_level == "24x7" else cache.for_calendar(policy.calendar_id if policy else None)
+            found = deadlines(dummy, log, spec, targets=targets, now=now)
+            row["sla_due_at"], row["sla_breached"] = summary(found)
+            counts["breached open"] += row["sla_breached"]
+            for d in found.values():
+                if d.is_open and (d.breached or (d.running and d.fraction_left < 0.2)):
+                    for level_name in levels:
+                        escalation_id += 1
+                        escalations.append({"id": escalation_id, "request_id": pk, "target": d.target,
+                                            "level": level_name, "at": min(now, d.due_at) if d.due_at else now,
+                                            "due_at": d.due_at, "breached": d.breached})
+        else:  # finished: breached roughly (wall time against the working-time target, 8 h days, 5 of 7)
+            def late(target: str, met: datetime | None) -> bool:
+                allowed = timedelta(days=targets[target].total_seconds() / (8 * 3600) * 7 / 5)
+                return met is not None and met - received > allowed
+            breached = [t for t, met in (("first_response", row.get("first_responded_at")),
+                                         ("resolution", row.get("resolved_at"))) if late(t, met)]
+            row["sla_breached"] = bool(breached)
+            for target in breached:
+                escalation_id += 1
+                escalations.append({"id": escalation_id, "request_id": pk, "target": target,
+                                    "level": "service_manager", "at": received, "due_at": None, "breached": True})
+        return row, event_rows, escalations
+
+    history_model = ServiceRequest.history.model
+    done = 0
+    for chunk_start in range(0, n_requests, REQUEST_CHUNK):
+        requests, events, escalations = [], [], []
+        for k in range(chunk_start, min(n_requests, chunk_start + REQUEST_CHUNK)):
+            row, event_rows, escalation_rows = one(k + 1, *plan[k])
+            requests.append(row)
+            events.extend(event_rows)
+            escalations.extend(escalation_rows)
+        quiet = chunk_start + REQUEST_CHUNK < n_requests
+        loader.load(ServiceRequest, requests, "service requests", quiet=quiet)
+        loader.load(SlaEvent, events, "SLA events", quiet=quiet)
+        loader.load(Escalation, escalations, "escalations", quiet=quiet)
+        loader.load(history_model, ({**r, "history_id": r["id"], "history_date": r["received_at"],
+                                     "history_type": "+", "history_user_id": desk} for r in requests),
+                    "request history", quiet=quiet)
+        loader.load(TimelineEvent, ({"id": timeline_offset + r["id"], "content_type_id": ct_request,
+                                     "object_id": r["id"], "actor_id": desk, "at": r["received_at"],
+                                     "verb": "created", "to_state": "new", "note": "",
+                                     "data": json.dumps({"channel": r["channel"]})} for r in requests),
+                    "timeline events", quiet=quiet)
+        done += len(requests)
+        counts["events"] += len(events)
+        counts["escalations"] += len(escalations)
+        progress.say(f"  service requests: {done:,}")
+    counts["requests"] = done
+
+    DocumentSequence.objects.bulk_create(
+        DocumentSequence(prefix="CSI", period=period, last_value=value) for period, value in sorted(sequence.items())
+    )
+    with connection.cursor() as cur:
+        for sql in connection.ops.sequence_reset_sql(
+            no_style(), [ServiceRequest, history_model, SlaEvent, Escalation, TimelineEvent]
+        ):
+            cur.execute(sql)
+    progress.say(
+        f"done: {counts['requests']:,} requests ({n_open:,} open, {counts['breached open']:,} of them breached), "
+        f"{counts['events']:,} SLA events, {counts['escalations']:,} escalations, "
+        f"CSI counters for {len(sequence)} months"
     )
 
 
@@ -488,11 +897,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="date the data is generated around (default: today)")
     parser.add_argument("--no-analyze", dest="analyze", action="store_false",
                         help="SQLite: do not run ANALYZE at the end (PostgreSQL is always analysed)")
+    parser.add_argument("--requests", type=int, default=1_000_000,
+                        help="service requests over the last 3 years (default 1,000,000; 0: none)")
+    parser.add_argument("--only-requests", action="store_true",
+                        help="keep the database and its units; migrate it, replace the service requests")
     args = parser.parse_args(argv)
-    if args.units < 10:
+    if args.units < 10 and not args.only_requests:
         parser.error("--units must be at least 10")
     url = database_url(args.db, args.sqlite_path, args.pg_url)
-    generate(args.db, url, args.units, args.seed, args.today, args.analyze)
+    if args.only_requests and args.db == "sqlite" and not Path(args.sqlite_path).exists():
+        parser.error(f"{args.sqlite_path} does not exist: generate the units first")
+    generate(args.db, url, args.units, args.seed, args.today, args.analyze, n_requests=args.requests,
+             only_requests=args.only_requests)
 
 
 if __name__ == "__main__":

@@ -386,6 +386,20 @@ _RESOLUTION = SlaTarget.RESOLUTION.value
 _FROM_RECEIPT = frozenset(t.value for t in TARGETS_FROM_RECEIPT)
 
 
+_NOT_STARTED: dict[tuple[type, str, timedelta], Deadline] = {}
+
+
+def _not_started(target: str, amount: timedelta) -> Deadline:
+    """The (immutable, so shared) deadline of a clock that has not started."""
+    key = (type(target), target, amount)
+    found = _NOT_STARTED.get(key)
+    if found is None:
+        if len(_NOT_STARTED) > 256:
+            _NOT_STARTED.clear()
+        found = _NOT_STARTED[key] = Deadline._new(target, amount, None, None, None, ZERO, False, False)
+    return found
+
+
 def deadlines(
     request: ServiceRequest, events: Iterable[SlaEvent], spec: CalendarSpec, *,
     targets: dict[str, timedelta] | None = None, now: datetime | None = None,
@@ -400,6 +414,8 @@ def deadlines(
     clock = working_time(spec)
     local = clock.local  # the arithmetic runs in the calendar's zone: convert each moment once
     spans = [(local(a), None if b is None else local(b)) for a, b in intervals]
+    # the usual log: one interval running since receipt (no pause, stop or reopening)
+    running_since = spans[0][0] if len(spans) == 1 and spans[0][1] is None else None
     now_local = local(now)
     # one pass over the log: the request's first start, each target's last start, and the events
     # that meet a target or reopen the request, in order
@@ -415,11 +431,16 @@ def deadlines(
                 request_start = event.at
         elif kind == _TARGET_MET or kind == _REOPENED:
             marks.append((kind, event.target, event.at))
+    request_start_local = None if request_start is None else local(request_start)
     result: dict[str, Deadline] = {}
     for target, amount in targets.items():
-        start = request_start if target in _FROM_RECEIPT else target_starts.get(target)
+        if target in _FROM_RECEIPT:
+            start, start_local = request_start, request_start_local
+        else:
+            start = target_starts.get(target)
+            start_local = None if start is None else local(start)
         if start is None:
-            result[target] = Deadline._new(target, amount, None, None, None, ZERO, False, False)
+            result[target] = _not_started(target, amount)
             continue
         met_at = None
         for kind, event_target, at in marks:
@@ -429,9 +450,14 @@ def deadlines(
             elif event_target == target and met_at is None and at >= start:
                 met_at = at
         end = met_at or now
-        start_local = local(start)
-        elapsed = _elapsed(spans, start_local, now_local if met_at is None else local(met_at), clock)
-        due_at = _due(spans, start_local, amount, clock)
+        until = now_local if met_at is None else local(met_at)
+        if running_since is not None:  # _elapsed and _due over that one interval, inline
+            lo = start_local if start_local > running_since else running_since  # max(running_since, start)
+            elapsed = clock.between(lo, until) if until > lo else ZERO
+            due_at = clock.add(lo, amount)
+        else:
+            elapsed = _elapsed(spans, start_local, until, clock)
+            due_at = _due(spans, start_local, amount, clock)
         breached = elapsed > amount or (due_at is not None and end > due_at)
         result[target] = Deadline._new(
             target, amount, start, due_at, met_at, elapsed, breached, running_now and met_at is None
