@@ -16,11 +16,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from serviceloop.assets.warranty import warranty_state
 from serviceloop.core.concurrency import save_versioned
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
+from serviceloop.core.workflow import apply_move, check_move
 
 from . import notify
 from .choices import (
@@ -77,28 +79,17 @@ def _lock(request: ServiceRequest) -> ServiceRequest:
     )
 
 
+ILLEGAL_MOVE = gettext_lazy("A request that is “%(status)s” cannot move to “%(target)s”.")
+WORKFLOW = {"transitions": TRANSITIONS, "statuses": RequestStatus, "message": ILLEGAL_MOVE}
+
+
 def _check_move(request: ServiceRequest, move: str) -> str:
-    allowed, target = TRANSITIONS[move]
-    if request.status not in allowed:
-        raise ValidationError(
-            _("A request that is “%(status)s” cannot move to “%(target)s”.")
-            % {"status": RequestStatus(request.status).label, "target": RequestStatus(target).label},
-            code="illegal_transition",
-        )
-    return target
+    return check_move(request, move, **WORKFLOW)
 
 
-def _move(
-    request: ServiceRequest, move: str, *, actor: Any, note: str = "", expected_version: int | None = None,
-    data: dict | None = None,
-) -> ServiceRequest:
+def _move(request: ServiceRequest, move: str, **kwargs: Any) -> ServiceRequest:
     """Apply a move whose fields the caller has already set on ``request`` (a locked row)."""
-    target = _check_move(request, move)
-    source = request.status
-    request.status = target
-    save_versioned(request, expected_version=expected_version, user=actor)
-    record_event(request, actor=actor, verb=move, from_state=source, to_state=target, note=note, data=data)
-    return request
+    return apply_move(request, move, **WORKFLOW, **kwargs)
 
 
 def _own_customer(actor: Any, request: ServiceRequest) -> None:

@@ -27,11 +27,13 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from serviceloop.core.concurrency import save_versioned
 from serviceloop.core.notifications import customer_users, notify, users_with_role
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
+from serviceloop.core.workflow import apply_move, check_move
 from serviceloop.service.choices import RequestStatus, ServicePlan, SlaTarget
 from serviceloop.service.models import ServiceRequest
 from serviceloop.service.services import (
@@ -109,28 +111,17 @@ def _lock(work_order: WorkOrder) -> WorkOrder:
     )
 
 
+ILLEGAL_MOVE = gettext_lazy("A work order that is “%(status)s” cannot move to “%(target)s”.")
+WORKFLOW = {"transitions": TRANSITIONS, "statuses": WorkOrderStatus, "message": ILLEGAL_MOVE}
+
+
 def _check_move(work_order: WorkOrder, move: str) -> str:
-    allowed, target = TRANSITIONS[move]
-    if work_order.status not in allowed:
-        raise ValidationError(
-            _("A work order that is “%(status)s” cannot move to “%(target)s”.")
-            % {"status": WorkOrderStatus(work_order.status).label, "target": WorkOrderStatus(target).label},
-            code="illegal_transition",
-        )
-    return target
+    return check_move(work_order, move, **WORKFLOW)
 
 
-def _move(
-    work_order: WorkOrder, move: str, *, actor: Any, note: str = "", expected_version: int | None = None,
-    data: dict | None = None,
-) -> WorkOrder:
+def _move(work_order: WorkOrder, move: str, **kwargs: Any) -> WorkOrder:
     """Apply a move whose fields the caller has already set on ``work_order`` (a locked row)."""
-    target = _check_move(work_order, move)
-    source = work_order.status
-    work_order.status = target
-    save_versioned(work_order, expected_version=expected_version, user=actor)
-    record_event(work_order, actor=actor, verb=move, from_state=source, to_state=target, note=note, data=data)
-    return work_order
+    return apply_move(work_order, move, **WORKFLOW, **kwargs)
 
 
 def _require_status(work_order: WorkOrder, statuses: Iterable[str], message: str) -> None:
