@@ -68,6 +68,7 @@ class UnitListView(GatedListView):
     spec = UNIT_LIST
     title = _("Units")
     template_name = "assets/unit_list.html"
+    search_hint = _("Serial number, customer or phone")
     create_url_name = "assets:unit_create"
     import_url_name = "imports:units"
     export_name = "units"

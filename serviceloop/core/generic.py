@@ -51,6 +51,7 @@ class GatedListView(LoginRequiredMixin, View):
     create_url_name: str | None = None
     import_url_name: str | None = None
     export_name: str = "export"
+    search_hint: Any = None  # placeholder of the search box (default: "Search")
 
     def base_queryset(self) -> QuerySet:
         return self.model._default_manager.all()
@@ -74,6 +75,7 @@ class GatedListView(LoginRequiredMixin, View):
             "title": self.title,
             "create_url_name": reversible(self.create_url_name) if can_add else None,
             "import_url_name": reversible(self.import_url_name) if can_add else None,
+            "search_hint": self.search_hint,
             **self.extra_context(),
         }
         template = "core/partials/list_table.html" if is_htmx(request) else self.template_name

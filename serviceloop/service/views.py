@@ -101,6 +101,7 @@ class RequestQueueView(GatedListView):
     template_name = "service/queue.html"
     create_url_name = "service:create"
     export_name = "service-queue"
+    search_hint = gettext_lazy("Request number, serial number, customer or phone")
 
     def base_queryset(self):
         return ServiceRequest.objects.select_related("customer", "unit").filter(status__in=OPEN_STATUSES)
@@ -112,7 +113,6 @@ class RequestQueueView(GatedListView):
             "overdue": open_qs.filter(sla_due_at__lt=now, sla_paused=False).order_by()[:1000].count(),
             "due_soon": open_qs.filter(sla_due_at__gte=now, sla_due_at__lt=now + timedelta(hours=2),
                                        sla_paused=False).order_by()[:1000].count(),
-            "search_hint": _("Request number, serial number, customer or phone"),
         }
 
 

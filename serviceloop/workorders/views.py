@@ -180,7 +180,7 @@ def _list_response(request: HttpRequest, page: ListPage, *, title: str, export_n
         return export_rows(str(title), page.spec.columns, page.queryset.iterator(chunk_size=2000),
                            f"{export_name}-{stamp}.xlsx")
     context = {"page": page, "title": title, **context}
-    name = "workorders/partials/list_table.html" if is_htmx(request) else template
+    name = "core/partials/list_table.html" if is_htmx(request) else template
     response = render(request, name, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -215,7 +215,6 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "awaiting": awaiting_rows[:20],
         "awaiting_more": len(awaiting_rows) > 20,
-        "row_url_name": "workorders:detail",
         "can_dispatch": user.has_perm(PERM_DISPATCH),
         "action_url_name": "workorders:assign" if user.has_perm(PERM_DISPATCH) else None,
         "action_label": _("Assign"),
@@ -233,8 +232,7 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
     page = ListPage(request, selectors.work_orders_visible_to(request.user), ALL_LIST)
     return _list_response(request, page, title=_("Work orders"), export_name="work-orders",
                           template="workorders/list.html",
-                          context={"row_url_name": "workorders:detail",
-                                   "search_hint": _("Work order, request or serial number, customer")})
+                          context={"search_hint": _("Work order, request or serial number, customer")})
 
 
 HELP_COLUMNS = [
@@ -279,8 +277,7 @@ def help_list(request: HttpRequest) -> HttpResponse:
     page = ListPage(request, queryset, HELP_LIST)
     return _list_response(request, page, title=_("Help requests"), export_name="help-requests",
                           template="workorders/list.html",
-                          context={"row_url_name": "workorders:help_detail",
-                                   "search_hint": _("Help request or work order number, customer")})
+                          context={"search_hint": _("Help request or work order number, customer")})
 
 
 @login_required
