@@ -52,3 +52,31 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
+
+
+def without_db(cmd: list[str]) -> list[str]:
+    """The command line without its --db options."""
+    out, skip = [], False
+    for item in cmd:
+        if skip:
+            skip = False
+            continue
+        if item == "--db":
+            skip = True
+            continue
+        if item.startswith("--db="):
+            continue
+        out.append(item)
+    return out
+
+
+def run_each_database(script: str, dbs: list[str], argv: list[str] | None) -> int:
+    """One database per process (Django is configured once): run ``script`` again for each database."""
+    import subprocess
+    import sys
+
+    status = 0
+    for db in dbs:
+        rest = without_db(argv if argv is not None else sys.argv[1:])
+        status |= subprocess.call([sys.executable, script, *rest, "--db", db])
+    return status

@@ -32,7 +32,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import BRANCH_CODE, BRANCH_USER, DATA_DIR, HQ_USER, database_url, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    BRANCH_CODE,
+    BRANCH_USER,
+    DATA_DIR,
+    HQ_USER,
+    database_url,
+    run_each_database,
+    setup_django,
+)
 
 TARGET_P95_MS = 150.0
 TARGET_RATIO = 2.0
@@ -296,30 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(DATA_DIR), help="directory for results-*.json/.md, explain-*.txt")
     args = parser.parse_args(argv)
     dbs = args.db or ["sqlite", "postgres"]
-    if len(dbs) > 1:  # one database per process: Django is configured once
-        import subprocess
-
-        status = 0
-        for db in dbs:
-            rest = _without_db(argv if argv is not None else sys.argv[1:])
-            status |= subprocess.call([sys.executable, __file__, *rest, "--db", db])
-        return status
+    if len(dbs) > 1:
+        return run_each_database(__file__, dbs, argv)
     return run_db(dbs[0], args)
-
-
-def _without_db(cmd: list[str]) -> list[str]:
-    out, skip = [], False
-    for item in cmd:
-        if skip:
-            skip = False
-            continue
-        if item == "--db":
-            skip = True
-            continue
-        if item.startswith("--db="):
-            continue
-        out.append(item)
-    return out
 
 
 def run_db(db: str, args: argparse.Namespace) -> int:

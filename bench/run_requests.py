@@ -50,12 +50,12 @@ from bench.common import (  # noqa: E402
     ROOT,
     bench_env,
     database_url,
+    run_each_database,
     setup_django,
 )
 from bench.run import (  # noqa: E402
     Capture,
     _pg_exists,
-    _without_db,
     explain,
     fmt,
     is_select,
@@ -668,12 +668,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     dbs = args.db or ["sqlite", "postgres"]
-    if len(dbs) > 1:  # one database per process: Django is configured once
-        status = 0
-        for db in dbs:
-            rest = _without_db(argv if argv is not None else sys.argv[1:])
-            status |= subprocess.call([sys.executable, __file__, *rest, "--db", db])
-        return status
+    if len(dbs) > 1:
+        return run_each_database(__file__, dbs, argv)
     db = dbs[0]
     url = database_url(db, args.sqlite_path, args.pg_url)
     if db == "sqlite" and not Path(args.sqlite_path).exists():
