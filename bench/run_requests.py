@@ -315,8 +315,9 @@ def _timed(fn: Any) -> tuple[Any, dict[str, float]]:
 
 
 def run_sla(runs: int = 3, now: datetime | None = None) -> dict[str, Any]:
-    """The open requests' deadlines: ``evaluate_open_requests`` (model instances) and
-    ``evaluate_open_rows`` (the periodic task's rows), then ``sla_escalate`` ``runs`` times (committed:
+    """The open requests' deadlines: ``evaluate_open_requests`` (model instances, every deadline in full),
+    ``evaluate_open_rows`` with ``fast=False`` (rows, each verdict from those deadlines) and as the
+    periodic task runs it (rows, integer clocks), then ``sla_escalate`` ``runs`` times (committed:
     the first run records what became due since generation, the next ones are the steady state)."""
     from django.utils import timezone
 
@@ -336,15 +337,15 @@ def run_sla(runs: int = 3, now: datetime | None = None) -> dict[str, Any]:
             breached += any(d.breached for d in found.values())
         return n, breached
 
-    def consume_rows() -> tuple[int, int]:
+    def consume_rows(fast: bool) -> tuple[int, int]:
         n = breached = 0
-        for chunk in evaluate_open_rows(now):
-            for _row, found in chunk:
-                n += 1
-                breached += any(d.breached for d in found.values())
+        for chunk in evaluate_open_rows(now, fast=fast):
+            n += len(chunk)
+            breached += sum(verdict.breached for verdict in chunk)
         return n, breached
 
-    for key, fn in (("evaluate", consume_instances), ("evaluate_rows", consume_rows)):
+    for key, fn in (("evaluate", consume_instances), ("evaluate_rows_reference", lambda: consume_rows(False)),
+                    ("evaluate_rows", lambda: consume_rows(True))):
         (n, breached), figures = _timed(fn)
         out[key] = {**figures, "requests": n, "breached": breached}
         print(f"{key}: {n:,} open requests in {figures['seconds']:.2f} s (CPU {figures['cpu_seconds']:.2f} s, "
@@ -600,7 +601,9 @@ def run_all(db: str, url: str | None, args: argparse.Namespace) -> dict[str, Any
     if "sla" in parts:
         info["sla"] = run_sla(args.sla_runs)
         md += ["## SLA re-evaluation", ""]
-        for key, name in (("evaluate", "evaluate_open_requests"), ("evaluate_rows", "evaluate_open_rows")):
+        for key, name in (("evaluate", "evaluate_open_requests"),
+                          ("evaluate_rows_reference", "evaluate_open_rows(fast=False)"),
+                          ("evaluate_rows", "evaluate_open_rows")):
             ev = info["sla"][key]
             md.append(f"- {name}: {ev['requests']:,} open requests in {ev['seconds']:.2f} s (CPU "
                       f"{ev['cpu_seconds']:.2f} s, {ev['queries']} queries, load {ev['loadavg']:.1f})")

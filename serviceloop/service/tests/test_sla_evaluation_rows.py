@@ -10,7 +10,7 @@ from serviceloop.assets.tests.factories import ServiceContractFactory, UnitFacto
 from serviceloop.core.workcalendar import SHANGHAI
 from serviceloop.service import services
 from serviceloop.service.models import Escalation, ServiceRequest
-from serviceloop.service.sla import evaluate_open_requests, evaluate_open_rows
+from serviceloop.service.sla import evaluate_open_requests, evaluate_open_rows, summary, verdict_of
 
 from .factories import SlaPolicyFactory, frozen, new_request
 
@@ -48,12 +48,30 @@ def mixed(cast, policies):
     return made
 
 
-def test_rows_give_the_deadlines_of_the_instances(mixed):
-    now = sh(2026, 11, 20, 16, 0)
+@pytest.mark.parametrize("now", [sh(2026, 11, 19, 9, 10), sh(2026, 11, 20, 16, 0), sh(2026, 12, 30, 9, 0)])
+def test_rows_give_the_verdicts_of_the_instances_deadlines(mixed, now):
     by_instance = {r.pk: found for r, found in evaluate_open_requests(now, chunk_size=4)}
-    by_row = {row.pk: found for chunk in evaluate_open_rows(now, chunk_size=4) for row, found in chunk}
-    assert by_row == by_instance
-    assert len(by_row) == 6
+    fast = {v.row.pk: v for chunk in evaluate_open_rows(now, chunk_size=4) for v in chunk}
+    reference = {v.row.pk: v for chunk in evaluate_open_rows(now, chunk_size=4, fast=False) for v in chunk}
+    assert len(fast) == 6
+    assert fast == reference
+    assert {pk: v.at_risk for pk, v in fast.items()} == {
+        pk: verdict_of(fast[pk].row, found, 0.2).at_risk for pk, found in by_instance.items()
+    }
+    assert {pk: (v.due_at, v.breached) for pk, v in fast.items()} == {
+        pk: summary(found) for pk, found in by_instance.items()
+    }
+
+
+def test_a_request_older_than_the_integer_clocks_span_is_checked_by_the_reference(cast, policies):
+    with frozen(sh(2019, 3, 4, 9, 0)):
+        old = new_request(actor=cast.desk, customer=cast.customer_a)
+    now = sh(2026, 11, 20, 16, 0)
+    (verdict,) = [v for chunk in evaluate_open_rows(now) for v in chunk]
+    (found,) = [found for _r, found in evaluate_open_requests(now)]
+    assert verdict.row.pk == old.pk
+    assert verdict == verdict_of(verdict.row, found, 0.2)
+    assert verdict.breached
 
 
 def test_escalation_queries_do_not_grow_with_the_requests_at_risk(mixed, django_assert_max_num_queries):
