@@ -9,6 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and access")
 
     def ready(self) -> None:
+        from serviceloop.core import history_patch
+
+        from . import stamps
         from .roles import sync_roles_after_migrate
 
         post_migrate.connect(sync_roles_after_migrate)
+        stamps.connect()
+        history_patch.install()  # one history manager class per model, not one per access

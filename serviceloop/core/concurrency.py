@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +18,6 @@ def _user_or_none(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-@transaction.atomic
 def save_versioned(obj: models.Model, *, expected_version: int | None, user: Any) -> None:
     """Save ``obj`` if nobody saved it since ``expected_version``, bumping the version.
 
@@ -26,6 +25,17 @@ def save_versioned(obj: models.Model, *, expected_version: int | None, user: Any
     django-simple-history records it). Raises StaleEditError("modified by X at T") otherwise.
     """
     obj.updated_by = _user_or_none(user)
+    using = obj._state.db or router.db_for_write(type(obj))
+    if obj._state.adding and transaction.get_connection(using).in_atomic_block:
+        # a new row inside the caller's transaction: nothing to claim, and the row and its history row
+        # commit or roll back with the caller's work, so no savepoint of its own (two statements less)
+        obj.save(using=using)
+        return
+    with transaction.atomic(using=using):
+        _save_versioned(obj, expected_version=expected_version)
+
+
+def _save_versioned(obj: models.Model, *, expected_version: int | None) -> None:
     if obj._state.adding:
         obj.save()
         return

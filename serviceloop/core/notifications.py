@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .compiled import CompiledQuery, int_param
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -145,13 +146,22 @@ def mark_read(user: Any, ids: Iterable[int] | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
-def customer_users(customer: Any) -> list[Any]:
-    """The customer's active portal logins."""
+def _customer_users_query(customer: Any):
     from django.contrib.auth import get_user_model
 
+    return get_user_model().objects.filter(customer=customer, is_active=True)
+
+
+_CUSTOMER_USERS = CompiledQuery(_customer_users_query, int_param(0))  # once per request intake: compiled
+
+
+def customer_users(customer: Any) -> list[Any]:
+    """The customer's active portal logins."""
     if customer is None:
         return []
-    return list(get_user_model().objects.filter(customer=customer, is_active=True))
+    if customer.pk is None:
+        return list(_customer_users_query(customer))  # what the ORM says about an unsaved customer
+    return _CUSTOMER_USERS.all(customer.pk)
 
 
 def users_with_role(role: str, *, branch: Any = None) -> list[Any]:

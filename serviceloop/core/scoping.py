@@ -15,6 +15,9 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
+from serviceloop.accounts import stamps
+from serviceloop.accounts.stamps import StampedCache
+
 ACTIONS = ("view", "add", "change", "delete")
 
 
@@ -22,6 +25,43 @@ ACTIONS = ("view", "add", "change", "delete")
 class Scope:
     kind: str  # "all" | "customer" | "branch" | "none"
     key: int | None = None
+
+
+def _load_access(_pk: int, user: Any) -> tuple[frozenset[str], frozenset[str], bool]:
+    from django.contrib.auth.backends import ModelBackend
+
+    backend = ModelBackend()
+    return (frozenset(backend.get_user_permissions(user)), frozenset(backend.get_group_permissions(user)),
+            user.groups.exists())
+
+
+# user id -> the user's own permissions, their groups' permissions, whether they have a role (any group)
+_ACCESS = StampedCache(_load_access)
+
+
+def _access(user: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
+    """The user's roles and permissions, from this process's cache during a request: reloaded after
+    any change of the user's roles or own permissions (their access stamp) and of any group's
+    permissions (the cache stamp), see accounts/stamps.py. Once per user object (request).
+    None outside requests: Django reads them as usual."""
+    cached = getattr(user, "_serviceloop_access", None)
+    if cached is None:
+        if stamps.current() is None:
+            return None
+        version = (bool(user.is_superuser), getattr(user, "access_stamp", None))
+        cached = _ACCESS.get(user.pk, user, version=version)
+        user._serviceloop_access = cached
+        if getattr(user, "_perm_cache", None) is None:  # what ModelBackend would read twice per request
+            user._user_perm_cache = set(cached[0])
+            user._group_perm_cache = set(cached[1])
+            user._perm_cache = set(cached[0] | cached[1])
+    return cached
+
+
+def _has_role(user: Any) -> bool:
+    """In any group."""
+    access = _access(user)
+    return access[2] if access is not None else user.groups.exists()
 
 
 def scope_of(user: Any) -> Scope:
@@ -37,7 +77,7 @@ def scope_of(user: Any) -> Scope:
         scope = Scope("customer", user.customer_id)
     elif getattr(user, "branch_id", None) and not user.branch.is_headquarters:
         scope = Scope("branch", user.branch_id)
-    elif user.groups.exists():
+    elif _has_role(user):
         scope = Scope("all")
     else:
         scope = Scope("none")
@@ -63,6 +103,8 @@ def has_model_perm(user: Any, model: type[models.Model], action: str) -> bool:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     opts = model._meta
+    if getattr(user, "is_active", False) and getattr(user, "is_authenticated", False) and not user.is_superuser:
+        _access(user)
     return bool(user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"))
 
 

@@ -6,6 +6,7 @@ a timeline event (from -> to) and the SLA events that drive the clocks (see sla.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from serviceloop.accounts.stamps import StampedCache
+from serviceloop.assets.models import ServiceContract
 from serviceloop.assets.warranty import warranty_state
+from serviceloop.core.compiled import CompiledQuery, int_param
 from serviceloop.core.concurrency import save_versioned
 from serviceloop.core.gcpause import gc_paused
 from serviceloop.core.numbering import next_number
@@ -42,12 +46,12 @@ from .choices import (
     SlaTarget,
 )
 from .classification import priority_for
-from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent
+from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent, SlaPolicy
 from .sla import (
     DEFERRED_TEXTS,
     AtRisk,
+    Deadline,
     deadlines,
-    deadlines_for,
     evaluate_open_rows,
     match_policy,
     spec_for_request,
@@ -122,18 +126,49 @@ def _target_met(request: ServiceRequest, target: str, *, actor: Any, at: datetim
     return True
 
 
+def _active_policies(_key: None) -> list[SlaPolicy]:
+    return list(SlaPolicy.objects.filter(active=True))
+
+
+# the active SLA policies, as match_policy reads them, per process (reloaded after any change: accounts/stamps.py)
+_POLICIES = StampedCache(_active_policies)
+
+
+def _match_policy(**wanted: str) -> SlaPolicy | None:
+    policy = match_policy(**wanted, policies=_POLICIES.get())
+    return copy.copy(policy) if policy is not None else None  # the request's own instance, not the shared one
+
+
+# intake's reads, compiled once (core/compiled.py): a unit's contracts, a unit's other open requests
+_CONTRACTS_OF_UNIT = CompiledQuery(lambda unit: ServiceContract.objects.filter(units=unit), int_param(0))
+_OPEN_FOR_UNIT = CompiledQuery(
+    lambda unit, pk: ServiceRequest.objects.filter(unit=unit, status__in=OPEN_STATUSES).exclude(pk=pk).order_by("received_at"),
+    int_param(0), int_param(1),
+)
+
+
+def _with_contracts(unit: Any) -> None:
+    """Read the unit's contracts (what ``unit.contracts.all()`` reads) into its prefetch cache, as
+    ``prefetch_related("contracts")`` would: warranty_state reads them from there."""
+    cache = unit.__dict__.setdefault("_prefetched_objects_cache", {})
+    if "contracts" not in cache:
+        contracts = unit.contracts.get_queryset()
+        contracts._result_cache = _CONTRACTS_OF_UNIT.all(unit.pk)
+        contracts._prefetch_done = True
+        cache["contracts"] = contracts
+
+
+def _sla_columns(request: ServiceRequest, found: dict[str, Deadline]) -> tuple[datetime | None, bool]:
+    due, breached = summary(found)
+    return (due if request.is_open else None), breached
+
+
 def refresh_sla(request: ServiceRequest, *, now: datetime | None = None, events: list[SlaEvent] | None = None) -> None:
     """Store the earliest open deadline and the breach flag (list columns; the log stays the truth).
 
-    ``events``: the request's whole SLA log when the caller knows it (intake: the one "started" event
-    it has just written), so it is not read back."""
-    if events is None:
-        found = deadlines_for(request, now=now)
-    else:
-        found = deadlines(request, events, spec_for_request(request), now=now)
-    due, breached = summary(found)
-    if not request.is_open:
-        due = None
+    ``events``: the request's whole SLA log when the caller knows it, so it is not read back."""
+    log = request.sla_events.all() if events is None else events
+    due, breached = _sla_columns(request, deadlines(request, log, spec_for_request(request), now=now))
     ServiceRequest.objects.filter(pk=request.pk).update(sla_due_at=due, sla_breached=breached)
     request.sla_due_at, request.sla_breached = due, breached
 
@@ -192,10 +227,12 @@ def request_create(
     if errors:
         raise ValidationError(errors)
 
+    if unit is not None:
+        _with_contracts(unit)
     verdict = warranty_state(unit, timezone.localdate(received_at)) if unit is not None else None
     contract = verdict.contract if verdict is not None else None
     sla_level = contract.sla_level if contract is not None else ""
-    policy = match_policy(
+    policy = _match_policy(
         request_type=request_type, severity=severity, customer_level=customer.level, contract_sla_level=sla_level
     )
     request = ServiceRequest(
@@ -226,20 +263,23 @@ def request_create(
     read = [f.name for f in request._meta.concrete_fields if f.is_relation and f.is_cached(request)
             and getattr(request, f.name) is not None and not getattr(request, f.name)._state.adding]
     request.full_clean(exclude=["number", *read])
+    # the clocks start at receipt: the SLA columns from that one event, stored with the new row
+    started = SlaEvent(kind=SlaEventKind.STARTED, at=received_at,
+                       actor=actor if getattr(actor, "is_authenticated", False) else None)
+    request.sla_due_at, request.sla_breached = _sla_columns(
+        request, deadlines(request, [started], spec_for_request(request), now=now))
     save_versioned(request, expected_version=None, user=actor)
     record_event(request, actor=actor, verb="created", to_state=request.status, data={"channel": channel})
     if handed_over_from is not None:
         record_event(request, actor=actor, verb="handed_over", note=str(handed_over_from),
                      data={"department": handed_over_from.pk})
-    started = _sla_event(request, SlaEventKind.STARTED, actor=actor, at=received_at)
-    refresh_sla(request, now=now, events=[started])  # a new request's log: this one event
+    started.request = request
+    started.save()
     notify.request_received(request)
 
     result = IntakeResult(request=request)
     if unit is not None:
-        result.open_requests = list(
-            ServiceRequest.objects.filter(unit=unit, status__in=OPEN_STATUSES).exclude(pk=request.pk).order_by("received_at")
-        )
+        result.open_requests = _OPEN_FOR_UNIT.all(unit.pk, request.pk)
         for other in result.open_requests:
             result.warnings.append(
                 _("Request %(number)s for this unit is still open (%(status)s).")

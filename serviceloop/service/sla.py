@@ -25,12 +25,11 @@ from django.db import connection
 from django.utils import timezone
 
 from serviceloop.assets.choices import SlaLevel
-from serviceloop.core.models import CalendarDay, WorkCalendar
+from serviceloop.core.calendar_cache import ROUND_THE_CLOCK, spec_for_calendar
 from serviceloop.core.workcalendar import (
     MAX_DAYS_SCANNED,
     CalendarSpec,
     add_working_time,
-    parse_periods,
     working_time_between,
 )
 
@@ -48,7 +47,6 @@ FALLBACK_TARGETS: dict[str, timedelta] = {
     SlaTarget.ONSITE_ARRIVAL: 3 * 8 * 60 * MINUTE,
     SlaTarget.RESOLUTION: 10 * 8 * 60 * MINUTE,
 }
-ROUND_THE_CLOCK = CalendarSpec(round_the_clock=True)
 MATCHERS = ("request_type", "severity", "customer_level", "contract_sla_level")
 
 
@@ -85,31 +83,18 @@ def targets_of(policy: SlaPolicy | None) -> dict[str, timedelta]:
 
 
 class SpecCache:
-    """Calendar specs for many requests: company days read once, one spec per calendar."""
+    """Calendar specs for many requests: one spec object per calendar for the caller's whole run (the
+    integer clocks are kept per spec object). Each is built by ``core.calendar_cache`` (kept in memory
+    per process during HTTP requests)."""
 
     def __init__(self) -> None:
-        self._overrides: dict | None = None
         self._specs: dict[Any, CalendarSpec] = {}
 
-    def overrides(self) -> dict:
-        if self._overrides is None:
-            self._overrides = dict(CalendarDay.objects.values_list("date", "is_working"))
-        return self._overrides
-
     def for_calendar(self, calendar_id: int | None) -> CalendarSpec:
-        if calendar_id not in self._specs:
-            if calendar_id is None:
-                calendar = WorkCalendar.objects.filter(is_default=True).first()
-            else:
-                calendar = WorkCalendar.objects.filter(pk=calendar_id).first()
-            if calendar is None:
-                spec = CalendarSpec(overrides=self.overrides())
-            elif calendar.round_the_clock:
-                spec = ROUND_THE_CLOCK
-            else:
-                spec = CalendarSpec(periods=parse_periods(calendar.working_hours), overrides=self.overrides())
-            self._specs[calendar_id] = spec
-        return self._specs[calendar_id]
+        spec = self._specs.get(calendar_id)
+        if spec is None:
+            spec = self._specs[calendar_id] = spec_for_calendar(calendar_id)
+        return spec
 
     def for_request(self, request: ServiceRequest) -> CalendarSpec:
         if request.contract_id and request.contract.sla_level == SlaLevel.ROUND_THE_CLOCK:
