@@ -114,17 +114,18 @@ class ServiceRequest(TimestampedModel):
     request_type = models.CharField(_("request type"), max_length=20, choices=RequestType.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.GENERAL)
     priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, default=Priority.P3)
-    customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="service_requests"
+    customer = models.ForeignKey(  # indexed by request_customer_received (customer first)
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="service_requests",
+        db_index=False,
     )
     site = models.ForeignKey(
         "customers.Site", verbose_name=_("site"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
-    unit = models.ForeignKey(
+    unit = models.ForeignKey(  # indexed by request_unit_status (unit first)
         "assets.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="service_requests",
+        related_name="service_requests", db_index=False,
     )
     sales_order = models.ForeignKey(
         "assets.SalesOrder", verbose_name=_("sales order"), null=True, blank=True, on_delete=models.PROTECT,
@@ -184,7 +185,12 @@ class ServiceRequest(TimestampedModel):
     sla_breached = models.BooleanField(_("SLA breached"), default=False)
 
     scope_paths = {"customer": "customer", "branch": "customer__branch"}
-    history = HistoricalRecords()
+    # History rows are read by request (id) and date only: no index on the copied foreign keys and number
+    # (each would cost every intake an index insert into a million-row table, bench/RESULTS.md)
+    history = HistoricalRecords(no_db_index=[
+        "number", "customer", "site", "unit", "sales_order", "contract", "received_by", "handed_over_from",
+        "customer_confirmed_by", "sla_policy", "updated_by",
+    ])
 
     class Meta:
         verbose_name = _("service request")
@@ -253,8 +259,9 @@ class Review(TimestampedModel):
 class SlaEvent(models.Model):
     """One entry of a request's SLA log. Deadlines are computed from this log alone (sla.deadlines)."""
 
-    request = models.ForeignKey(
-        ServiceRequest, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="sla_events"
+    request = models.ForeignKey(  # indexed by sla_event_request_at (request first)
+        ServiceRequest, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="sla_events",
+        db_index=False,
     )
     kind = models.CharField(_("event"), max_length=12, choices=SlaEventKind.choices)
     target = models.CharField(
