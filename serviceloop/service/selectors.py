@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 
+from serviceloop.core.lookups import constant_in
+
 from .choices import OPEN_STATUSES
 from .models import Escalation, Review, ServiceRequest, SlaEvent
 
@@ -21,7 +23,7 @@ def requests_visible_to(user: Any, action: str = "view") -> QuerySet[ServiceRequ
 
 def request_queue(user: Any) -> QuerySet[ServiceRequest]:
     """Open requests, the nearest deadline first (requests without a running deadline last)."""
-    return requests_visible_to(user).filter(status__in=OPEN_STATUSES).order_by(
+    return requests_visible_to(user).filter(constant_in("status", OPEN_STATUSES)).order_by(
         F("sla_due_at").asc(nulls_last=True), "received_at", "pk"
     )
 

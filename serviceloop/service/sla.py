@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from serviceloop.assets.choices import SlaLevel
 from serviceloop.core.calendar_cache import ROUND_THE_CLOCK, spec_for_calendar
+from serviceloop.core.lookups import constant_in
 from serviceloop.core.workcalendar import (
     MAX_DAYS_SCANNED,
     CalendarSpec,
@@ -684,7 +685,7 @@ def _open_chunks(chunk_size: int) -> Iterator[tuple[list[OpenRequestRow], dict[i
                     logs[request_id].append((kind, target, at))
             yield chunk, logs
     base = (
-        ServiceRequest.objects.filter(status__in=statuses)
+        ServiceRequest.objects.filter(constant_in("status", statuses))
         .order_by("pk")
         .values_list("pk", "severity", "sla_policy_id", "contract__sla_level", "sla_due_at", "sla_breached")
     )

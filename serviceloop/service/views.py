@@ -26,6 +26,7 @@ from serviceloop.core.access import audit_denial, get_for_user, require_model_pe
 from serviceloop.core.concurrency import StaleEditError, save_and_record
 from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
+from serviceloop.core.lookups import constant_in
 from serviceloop.customers.models import Customer
 
 from . import forms, selectors, services
@@ -104,10 +105,10 @@ class RequestQueueView(GatedListView):
     search_hint = gettext_lazy("Request number, serial number, customer or phone")
 
     def base_queryset(self):
-        return ServiceRequest.objects.select_related("customer", "unit").filter(status__in=OPEN_STATUSES)
+        return ServiceRequest.objects.select_related("customer", "unit").filter(constant_in("status", OPEN_STATUSES))
 
     def extra_context(self) -> dict[str, Any]:
-        open_qs = ServiceRequest.objects.restrict(self.request.user, "view").filter(status__in=OPEN_STATUSES)
+        open_qs = ServiceRequest.objects.restrict(self.request.user, "view").filter(constant_in("status", OPEN_STATUSES))
         now = timezone.now()
         return {
             "overdue": open_qs.filter(sla_due_at__lt=now, sla_paused=False).order_by()[:1000].count(),
