@@ -331,6 +331,12 @@ class GatedQuerysetMixin:
         self.check_object_permissions(self.request, obj)
         return obj
 
+    def _input(self, serializer_class: type) -> dict[str, Any]:
+        """The request body checked by ``serializer_class`` (invalid: a 400 with the field errors)."""
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
 
 class GatedReadOnlyViewSet(GatedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     pass

@@ -6,6 +6,7 @@ Domain apps declare what is specific (ListSpec, form, service) and reuse these.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -41,6 +42,19 @@ def reversible(name: str | None) -> str | None:
     except NoReverseMatch:
         return None
     return name
+
+
+@dataclass
+class Step:
+    """One button on a record's page (a request, a work order): a step the user may take now."""
+
+    key: str
+    label: str
+    style: str = "outline-primary"
+    direct: bool = False  # posts at once (no input needed)
+    icon: str = ""
+    url: str = ""  # a page of its own (assign, report, ...) instead of the step form
+    geolocate: bool = False  # sends the browser's position
 
 
 class GatedListView(LoginRequiredMixin, View):

@@ -96,9 +96,7 @@ class FollowUpViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=FollowUpCreateSerializer, responses={201: FollowUpSerializer})
     def create(self, request, *args, **kwargs):
         _require(request, FollowUp, "add")
-        params = FollowUpCreateSerializer(data=request.data, context=self.get_serializer_context())
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
+        data = self._input(FollowUpCreateSerializer)
         is_customer = bool(getattr(request.user, "customer_id", None))
         follow_up = services.follow_up_record(
             actor=request.user, request=data["request"],

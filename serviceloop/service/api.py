@@ -586,9 +586,7 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
 
     def create(self, request, *args, **kwargs):
         _require(request, ServiceRequest, "add")
-        payload = ServiceRequestCreateSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+        data = self._input(ServiceRequestCreateSerializer)
         user = request.user
         if _is_customer(user):
             data["channel"] = RequestChannel.PORTAL
@@ -706,9 +704,7 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
     def _move(self, serializer_class: type, call: Callable[[ServiceRequest, dict[str, Any], int | None], Any], *,
               customer_may: bool = False) -> Response:
         obj = self._fetch(customer_may=customer_may)
-        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+        data = self._input(serializer_class)
         version = data.pop("version", None)
         call(obj, data, version)
         return self._detail(obj.pk)

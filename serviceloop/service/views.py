@@ -4,7 +4,6 @@ services decide."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_GET
 from serviceloop.assets.models import Unit
 from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
 from serviceloop.core.concurrency import StaleEditError, save_and_record
-from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView
+from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView, Step
 from serviceloop.core.listing import Column, ListSpec
 from serviceloop.core.lookups import constant_in
 from serviceloop.customers.models import Customer
@@ -260,16 +259,6 @@ def unit_lookup(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- detail and steps
-
-@dataclass
-class Step:
-    """One button on the request page: a move the user may make now."""
-
-    key: str
-    label: str
-    style: str = "outline-primary"
-    direct: bool = False  # posts at once (no input needed)
-
 
 DESK_STEPS = {
     "start_review": (gettext_lazy("Start review"), "primary", True),

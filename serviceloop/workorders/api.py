@@ -401,11 +401,6 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
     def _wo(self) -> WorkOrder:
         return _fetch(self.request, WorkOrder, self.kwargs["pk"])
 
-    def _input(self, serializer_class: type) -> dict[str, Any]:
-        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        return dict(payload.validated_data)
-
     def _move(self, serializer_class: type | None, call: Callable[[WorkOrder, dict[str, Any]], Any],
               *perms: str) -> Response:
         obj = self._wo()
@@ -680,11 +675,6 @@ class HelpRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retri
         obj = self.base_queryset().get(pk=pk)
         return Response(HelpRequestSerializer(obj, context=self.get_serializer_context()).data, status=code)
 
-    def _input(self, serializer_class: type) -> dict[str, Any]:
-        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        return dict(payload.validated_data)
-
     def create(self, request, *args, **kwargs):
         _require(request, HelpRequest, "add")
         data = self._input(HelpRequestCreateSerializer)
@@ -828,11 +818,6 @@ class ServiceReportViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Ret
         obj = self.base_queryset().get(pk=pk)
         return Response(ServiceReportSerializer(obj, context=self.get_serializer_context()).data, status=code)
 
-    def _input(self, serializer_class: type) -> dict[str, Any]:
-        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        return dict(payload.validated_data)
-
     def create(self, request, *args, **kwargs):
         _require(request, ServiceReport, "add")
         data = self._input(ReportPrepareSerializer)
@@ -954,11 +939,6 @@ class WorkReportViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retrie
 
     def base_queryset(self):
         return WorkReport.objects.select_related("work_order")
-
-    def _input(self, serializer_class: type) -> dict[str, Any]:
-        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        return dict(payload.validated_data)
 
     def create(self, request, *args, **kwargs):
         _require(request, WorkReport, "add")

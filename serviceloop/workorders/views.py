@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +32,7 @@ from serviceloop.assets.filters import _Styled
 from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
 from serviceloop.core.concurrency import StaleEditError
 from serviceloop.core.excel import export_rows
-from serviceloop.core.generic import is_htmx, record_panels
+from serviceloop.core.generic import Step, is_htmx, record_panels
 from serviceloop.core.listing import Column, ListPage, ListSpec
 from serviceloop.core.pdf import pdf_bytes_response
 from serviceloop.service.models import ServiceRequest
@@ -321,19 +320,6 @@ def work_order_create(request: HttpRequest, request_pk: int) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- the work order page and its steps
-
-@dataclass
-class Step:
-    """One button on the work order page: a step the user may take now."""
-
-    key: str
-    label: str
-    style: str = "outline-primary"
-    direct: bool = False  # posts at once (no input needed)
-    icon: str = ""
-    url: str = ""  # a page of its own (assign, report, ...) instead of the step form
-    geolocate: bool = False  # sends the browser's position
-
 
 STEPS: dict[str, tuple[Any, str, bool, str]] = {
     "assign": (gettext_lazy("Assign engineers"), "primary", False, "people"),
