@@ -74,19 +74,24 @@ class GatedListView(LoginRequiredMixin, View):
         return self.base_queryset().restrict(self.request.user, "view")
 
     def extra_context(self) -> dict[str, Any]:
+        """More for the template; ``action_url_name`` and ``action_label`` add a button to each row."""
         return {}
+
+    def get_title(self) -> Any:
+        return self.title
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         require_model_perm(request, self.model, "view")
         page = ListPage(request, self.get_queryset(), self.spec)
+        title = self.get_title()
         if request.GET.get("export") == "xlsx":
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-            return export_rows(str(self.title), self.spec.columns, page.queryset.iterator(chunk_size=2000),
+            return export_rows(str(title), self.spec.columns, page.queryset.iterator(chunk_size=2000),
                                f"{self.export_name}-{stamp}.xlsx")
         can_add = request.user.has_perm(f"{self.model._meta.app_label}.add_{self.model._meta.model_name}")
         context = {
             "page": page,
-            "title": self.title,
+            "title": title,
             "create_url_name": reversible(self.create_url_name) if can_add else None,
             "import_url_name": reversible(self.import_url_name) if can_add else None,
             "search_hint": self.search_hint,

@@ -11,16 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
 from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.concurrency import StaleEditError
-from serviceloop.core.excel import export_rows
-from serviceloop.core.generic import GatedDetailView, GatedListView, is_htmx
-from serviceloop.core.listing import Column, ListPage, ListSpec
+from serviceloop.core.generic import GatedDetailView, GatedListView
+from serviceloop.core.listing import Column, ListSpec
 from serviceloop.service.models import ServiceRequest
 
 from . import selectors, services
@@ -62,26 +60,20 @@ class FollowUpQueueView(GatedListView):
     template_name = "feedback/queue.html"
     export_name = "follow-up-queue"
 
+    search_hint = gettext_lazy("Request number, customer, contact")
+
     def get_queryset(self):
         return selectors.awaiting_follow_up(self.request.user)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        require_model_perm(request, FollowUp, "view")
-        user = request.user
-        title = _("Waiting for your rating") if _is_customer(user) else str(self.title)
-        page = ListPage(request, self.get_queryset(), self.spec)
-        if request.GET.get("export") == "xlsx":
-            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-            return export_rows(title, self.spec.columns, page.queryset.iterator(chunk_size=2000),
-                               f"{self.export_name}-{stamp}.xlsx")
-        action = None
-        if user.has_perm("feedback.add_followup"):
-            action = "feedback:rate" if _is_customer(user) else "feedback:follow_up"
-        context = {"page": page, "title": title, "action_url_name": action}
-        template = "feedback/partials/queue_table.html" if is_htmx(request) else self.template_name
-        response = render(request, template, context)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
+    def get_title(self) -> Any:
+        return _("Waiting for your rating") if _is_customer(self.request.user) else self.title
+
+    def extra_context(self) -> dict[str, Any]:
+        if not self.request.user.has_perm("feedback.add_followup"):
+            return {}
+        if _is_customer(self.request.user):
+            return {"action_url_name": "feedback:rate", "action_label": _("Rate")}
+        return {"action_url_name": "feedback:follow_up", "action_label": _("Follow up")}
 
 
 class _FollowUpFormView(LoginRequiredMixin, View):
