@@ -570,35 +570,14 @@ class _LogEvent(NamedTuple):
 DEFERRED_TEXTS = ("description", "warranty_reason", "plan_note", "resolution", "cancel_reason")
 
 
+def _as_events(log: list[LogEntry]) -> list[_LogEvent]:
+    """A log of the fast path as events for ``deadlines`` (ids by position: the log is in order)."""
+    return [_LogEvent(k, kind, target, from_epoch_us(at)) for k, (kind, target, at) in enumerate(log)]
+
+
 def _logs_of(request_ids: list[int]) -> dict[int, list[_LogEvent]]:
-    """The SLA logs of these requests in one query, each in (at, id) order."""
-    logs: dict[int, list[_LogEvent]] = defaultdict(list)
-    rows: Iterable[tuple[int, int, str, str, datetime]]
-    if connection.vendor == "postgresql":
-        # The same rows and values as the ORM query below, three times faster: the ids as one array
-        # parameter (an IN list of 2,000 placeholders costs more to build and bind than the query), and
-        # the times as integer microseconds since the epoch (the text form and its parsing cost more
-        # than all the deadline arithmetic); EXTRACT(EPOCH ...) is exact (numeric) since PostgreSQL 14.
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {quote('request_id')}, {quote('id')}, {quote('kind')}, {quote('target')}, "  # noqa: S608
-                f"(EXTRACT(EPOCH FROM {quote('at')}) * 1000000)::bigint "
-                f"FROM {quote(SlaEvent._meta.db_table)} WHERE {quote('request_id')} = ANY(%s) "
-                f"ORDER BY {quote('request_id')}, {quote('at')}, {quote('id')}",
-                [list(request_ids)],
-            )
-            rows = [(r, pk, kind, target, _EPOCH + timedelta(microseconds=us))
-                    for r, pk, kind, target, us in cursor.fetchall()]
-    else:
-        rows = (
-            SlaEvent.objects.filter(request_id__in=request_ids)
-            .order_by("request_id", "at", "id")
-            .values_list("request_id", "id", "kind", "target", "at")
-        )
-    for request_id, pk, kind, target, at in rows:
-        logs[request_id].append(_LogEvent(pk, kind, target, at))
-    return logs
+    """The SLA logs of these requests in one query, each in (at, id) order, as events for ``deadlines``."""
+    return {request_id: _as_events(log) for request_id, log in _log_entries(request_ids).items()}
 
 
 def evaluate_open_requests(
@@ -647,19 +626,41 @@ class OpenRequestRow(NamedTuple):
 LogEntry = tuple[str, str, int]  # an SLA event as the fast path reads it: kind, target, at (epoch microseconds)
 
 
-def _open_chunks(chunk_size: int) -> Iterator[tuple[list[OpenRequestRow], dict[int, list[LogEntry]]]]:
-    """Open requests in primary-key chunks (keyset, no OFFSET), each chunk with its requests' SLA logs in
-    (at, id) order: two queries per chunk.
+def _log_entries(request_ids: list[int]) -> dict[int, list[LogEntry]]:
+    """The SLA logs of these requests in one query, each in (at, id) order, times in epoch microseconds.
 
-    On PostgreSQL both are plain SQL returning times as integer microseconds since the epoch: parsing
-    300,000 timestamps costs more than all the deadline arithmetic (EXTRACT(EPOCH ...) is exact since
-    PostgreSQL 14), and the ids go as one array parameter (an IN list of 2,000 placeholders costs more to
-    build and bind than the query)."""
+    On PostgreSQL plain SQL returning the times as integers: parsing 600,000 timestamps costs more than
+    all the deadline arithmetic (EXTRACT(EPOCH ...) is exact since PostgreSQL 14), and the ids go as one
+    array parameter (an IN list of 2,000 placeholders costs more to build and bind than the query)."""
+    logs: dict[int, list[LogEntry]] = defaultdict(list)
+    if connection.vendor == "postgresql":
+        q = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {q('request_id')}, {q('kind')}, {q('target')}, "  # noqa: S608
+                f"(EXTRACT(EPOCH FROM {q('at')}) * 1000000)::bigint FROM {q(SlaEvent._meta.db_table)} "
+                f"WHERE {q('request_id')} = ANY(%s) ORDER BY {q('request_id')}, {q('at')}, {q('id')}",
+                [list(request_ids)],
+            )
+            for request_id, kind, target, at in cursor.fetchall():
+                logs[request_id].append((kind, target, at))
+        return logs
+    for request_id, kind, target, at in (
+        SlaEvent.objects.filter(request_id__in=request_ids)
+        .order_by("request_id", "at", "id").values_list("request_id", "kind", "target", "at")
+    ):
+        logs[request_id].append((kind, target, epoch_us(at)))
+    return logs
+
+
+def _open_chunks(chunk_size: int) -> Iterator[tuple[list[OpenRequestRow], dict[int, list[LogEntry]]]]:
+    """Open requests in primary-key chunks (keyset, no OFFSET), each chunk with its requests' SLA logs:
+    two queries per chunk (on PostgreSQL plain SQL, the deadline column as epoch microseconds)."""
     statuses = list(OPEN_STATUSES)
     last_pk = 0
     if connection.vendor == "postgresql":
         q = connection.ops.quote_name
-        request_table, event_table = q(ServiceRequest._meta.db_table), q(SlaEvent._meta.db_table)
+        request_table = q(ServiceRequest._meta.db_table)
         contract_table = q(ServiceRequest._meta.get_field("contract").related_model._meta.db_table)
         rows_sql = (
             f"SELECT r.{q('id')}, r.{q('severity')}, r.{q('sla_policy_id')}, c.{q('sla_level')}, "  # noqa: S608
@@ -667,23 +668,14 @@ def _open_chunks(chunk_size: int) -> Iterator[tuple[list[OpenRequestRow], dict[i
             f"FROM {request_table} r LEFT JOIN {contract_table} c ON c.{q('id')} = r.{q('contract_id')} "
             f"WHERE r.{q('status')} = ANY(%s) AND r.{q('id')} > %s ORDER BY r.{q('id')} LIMIT %s"
         )
-        events_sql = (
-            f"SELECT {q('request_id')}, {q('kind')}, {q('target')}, "  # noqa: S608
-            f"(EXTRACT(EPOCH FROM {q('at')}) * 1000000)::bigint FROM {event_table} "
-            f"WHERE {q('request_id')} = ANY(%s) ORDER BY {q('request_id')}, {q('at')}, {q('id')}"
-        )
         while True:
             with connection.cursor() as cursor:
                 cursor.execute(rows_sql, [statuses, last_pk, chunk_size])
                 chunk = [OpenRequestRow._make(row) for row in cursor.fetchall()]
-                if not chunk:
-                    return
-                last_pk = chunk[-1].pk
-                cursor.execute(events_sql, [[r.pk for r in chunk]])
-                logs: dict[int, list[LogEntry]] = defaultdict(list)
-                for request_id, kind, target, at in cursor.fetchall():
-                    logs[request_id].append((kind, target, at))
-            yield chunk, logs
+            if not chunk:
+                return
+            last_pk = chunk[-1].pk
+            yield chunk, _log_entries([r.pk for r in chunk])
     base = (
         ServiceRequest.objects.filter(constant_in("status", statuses))
         .order_by("pk")
@@ -697,13 +689,7 @@ def _open_chunks(chunk_size: int) -> Iterator[tuple[list[OpenRequestRow], dict[i
         if not chunk:
             return
         last_pk = chunk[-1].pk
-        logs = defaultdict(list)
-        for request_id, kind, target, at in (
-            SlaEvent.objects.filter(request_id__in=[r.pk for r in chunk])
-            .order_by("request_id", "at", "id").values_list("request_id", "kind", "target", "at")
-        ):
-            logs[request_id].append((kind, target, epoch_us(at)))
-        yield chunk, logs
+        yield chunk, _log_entries([r.pk for r in chunk])
 
 
 class AtRisk(NamedTuple):
@@ -881,7 +867,6 @@ def evaluate_open_rows(
                     verdict = fast_verdict(row, log, targets_us, clock, now_us, threshold)
             if verdict is None:
                 targets = targets_by_policy.get(row.sla_policy_id, fallback) if policy is not None else fallback
-                events = [_LogEvent(k, kind, target, from_epoch_us(at)) for k, (kind, target, at) in enumerate(log)]
-                verdict = verdict_of(row, deadlines(row, events, spec, targets=targets, now=now), threshold)
+                verdict = verdict_of(row, deadlines(row, _as_events(log), spec, targets=targets, now=now), threshold)
             out.append(verdict)
         yield out
