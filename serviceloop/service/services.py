@@ -6,7 +6,6 @@ a timeline event (from -> to) and the SLA events that drive the clocks (see sla.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from serviceloop.accounts.stamps import StampedCache
 from serviceloop.assets.models import ServiceContract
 from serviceloop.assets.warranty import warranty_state
 from serviceloop.core.compiled import CompiledQuery, int_param
@@ -46,7 +44,7 @@ from .choices import (
     SlaTarget,
 )
 from .classification import priority_for
-from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent, SlaPolicy
+from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent
 from .sla import (
     DEFERRED_TEXTS,
     AtRisk,
@@ -124,19 +122,6 @@ def _target_met(request: ServiceRequest, target: str, *, actor: Any, at: datetim
         return False
     _sla_event(request, SlaEventKind.TARGET_MET, actor=actor, target=target, at=at)
     return True
-
-
-def _active_policies(_key: None) -> list[SlaPolicy]:
-    return list(SlaPolicy.objects.filter(active=True))
-
-
-# the active SLA policies, as match_policy reads them, per process (reloaded after any change: accounts/stamps.py)
-_POLICIES = StampedCache(_active_policies)
-
-
-def _match_policy(**wanted: str) -> SlaPolicy | None:
-    policy = match_policy(**wanted, policies=_POLICIES.get())
-    return copy.copy(policy) if policy is not None else None  # the request's own instance, not the shared one
 
 
 # intake's reads, compiled once (core/compiled.py): a unit's contracts, a unit's other open requests
@@ -232,7 +217,7 @@ def request_create(
     verdict = warranty_state(unit, timezone.localdate(received_at)) if unit is not None else None
     contract = verdict.contract if verdict is not None else None
     sla_level = contract.sla_level if contract is not None else ""
-    policy = _match_policy(
+    policy = match_policy(
         request_type=request_type, severity=severity, customer_level=customer.level, contract_sla_level=sla_level
     )
     request = ServiceRequest(

@@ -13,6 +13,7 @@ Nothing here reads the clock except through ``now``, so any deadline can be reco
 
 from __future__ import annotations
 
+import copy
 import threading
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
@@ -24,6 +25,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.utils import timezone
 
+from serviceloop.accounts.stamps import StampedCache
 from serviceloop.assets.choices import SlaLevel
 from serviceloop.core.calendar_cache import ROUND_THE_CLOCK, spec_for_calendar
 from serviceloop.core.lookups import constant_in
@@ -53,13 +55,26 @@ MATCHERS = ("request_type", "severity", "customer_level", "contract_sla_level")
 
 # ---------------------------------------------------------------- policies
 
+def _active_policies(_key: None) -> list[SlaPolicy]:
+    return list(SlaPolicy.objects.filter(active=True))
+
+
+# the active policies per process during HTTP requests (reloaded after any change: accounts/stamps.py)
+_ACTIVE_POLICIES = StampedCache(_active_policies)
+
+
 def match_policy(
     *, request_type: str, severity: str, customer_level: str = "", contract_sla_level: str = "",
     policies: Iterable[SlaPolicy] | None = None,
 ) -> SlaPolicy | None:
     """The active policy whose matchers all fit, the most specific first (most matchers set);
-    ties go to a non-default policy, then by name. No match: the default policy. None: built-in targets."""
-    pool = list(SlaPolicy.objects.filter(active=True) if policies is None else policies)
+    ties go to a non-default policy, then by name. No match: the default policy. None: built-in targets.
+    Without ``policies``: the active ones, and the caller gets its own copy of the one found."""
+    if policies is None:
+        found = match_policy(request_type=request_type, severity=severity, customer_level=customer_level,
+                             contract_sla_level=contract_sla_level, policies=_ACTIVE_POLICIES.get())
+        return copy.copy(found) if found is not None else None  # not the instance the cache shares
+    pool = list(policies)
     wanted = {
         "request_type": request_type, "severity": severity,
         "customer_level": customer_level, "contract_sla_level": contract_sla_level,
