@@ -66,7 +66,10 @@ def test_follow_up_by_keyboard_rating_on_a_phone_and_complaint_handling(new_page
     # 2. the customer on a phone: nothing wider than the screen, big buttons
     phone = new_page(width=390, height=844)
     login(phone, base, "owner")
-    phone.goto(f"{base}/feedback/requests/{rate.pk}/rate/")
+    phone.goto(f"{base}/feedback/")  # the list waiting for a rating: its table scrolls, the page does not
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.click(f"a[href='/feedback/requests/{rate.pk}/rate/']")
+    phone.wait_for_url(f"**/feedback/requests/{rate.pk}/rate/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     for field, score in (("attitude", 2), ("skill", 4), ("timeliness", 1)):
         phone.click(f"label[for=id_{field}_{score - 1}]")
