@@ -35,6 +35,25 @@ def save_versioned(obj: models.Model, *, expected_version: int | None, user: Any
         _save_versioned(obj, expected_version=expected_version)
 
 
+def stale_error(current: models.Model) -> StaleEditError:
+    """"Modified by X at T": the refusal of an edit made on an older version of ``current``."""
+    editor = getattr(current, "updated_by", None)
+    who = (editor.get_full_name() or editor.get_username()) if editor else _("another user")
+    when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M:%S")
+    return StaleEditError(
+        _("This record was modified by %(who)s at %(when)s. Reload it and apply your change again.")
+        % {"who": who, "when": when},
+        code="stale",
+    )
+
+
+def check_version(obj: models.Model, expected_version: int | None) -> None:
+    """Refuse a step taken on an older version of ``obj`` (a locked row): the one check every service
+    makes with the version its caller read. ``None``: the caller did not say (no check)."""
+    if expected_version is not None and expected_version != obj.version:
+        raise stale_error(obj)
+
+
 def _save_versioned(obj: models.Model, *, expected_version: int | None) -> None:
     if obj._state.adding:
         obj.save()
@@ -46,14 +65,7 @@ def _save_versioned(obj: models.Model, *, expected_version: int | None) -> None:
         current = model._default_manager.select_related("updated_by").filter(pk=obj.pk).first()
         if current is None:
             raise StaleEditError(_("This record was deleted by another user in the meantime."), code="deleted")
-        editor = current.updated_by
-        who = (editor.get_full_name() or editor.get_username()) if editor else _("another user")
-        when = timezone.localtime(current.updated_at).strftime("%Y-%m-%d %H:%M:%S")
-        raise StaleEditError(
-            _("This record was modified by %(who)s at %(when)s. Reload it and apply your change again.")
-            % {"who": who, "when": when},
-            code="stale",
-        )
+        raise stale_error(current)
     obj.version = expected + 1
     obj.save()
 

@@ -115,3 +115,8 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         condition = scope_q(self.model, scope)
         return self if condition is None else self.filter(condition)
+
+
+def is_customer(user: Any) -> bool:
+    """A customer's portal user (scoped to their own company)."""
+    return bool(getattr(user, "customer_id", None))

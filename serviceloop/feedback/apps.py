@@ -8,6 +8,6 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Customer feedback")
 
     def ready(self) -> None:
-        from . import handlers
+        from . import handlers, steps  # noqa: F401 (steps: the follow-up call and the rating on a request)
 
         handlers.register()

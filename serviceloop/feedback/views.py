@@ -20,9 +20,10 @@ from serviceloop.core.concurrency import StaleEditError
 from serviceloop.core.generic import GatedDetailView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
 from serviceloop.service.models import ServiceRequest
+from serviceloop.service.steps import REQUEST_STEPS
 
 from . import selectors, services
-from .choices import ComplaintStatus, FollowUpChannel
+from .choices import ComplaintStatus
 from .filters import ComplaintFilter
 from .forms import ComplaintHandleForm, FollowUpForm
 from .models import FollowUp, ServiceComplaint
@@ -117,11 +118,8 @@ class _FollowUpFormView(LoginRequiredMixin, View):
         form = FollowUpForm(request.POST, portal=self.portal)
         if form.is_valid():
             try:
-                follow_up = services.follow_up_record(
-                    actor=request.user, request=service_request,
-                    channel=FollowUpChannel.PORTAL if self.portal else FollowUpChannel.PHONE,
-                    **form.service_kwargs(),
-                )
+                follow_up = REQUEST_STEPS.run("rate" if self.portal else "follow_up", request.user, service_request,
+                                              form.service_kwargs())
             except ValidationError as exc:
                 _merge_errors(form, exc)
             else:

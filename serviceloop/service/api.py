@@ -10,27 +10,21 @@ Reads go through the access gate; every write is one call of a service in servic
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from serviceloop.accounts.models import Department
 from serviceloop.assets.models import SalesOrder, Unit
-from serviceloop.core.access import get_for_user
 from serviceloop.core.api import (
     DETAIL_SCHEMA,
     AttachmentSerializer,
@@ -42,23 +36,21 @@ from serviceloop.core.api import (
     _require,
     visible,
 )
-from serviceloop.core.concurrency import StaleEditError, save_and_record
+from serviceloop.core.concurrency import save_and_record
 from serviceloop.core.models import Attachment, TimelineEvent, WorkCalendar
-from serviceloop.core.scoping import scope_of
+from serviceloop.core.scoping import is_customer, scope_of
+from serviceloop.core.step_api import add_step_actions, allowed_steps_field
 from serviceloop.core.timeline import events_for
 from serviceloop.customers.models import Customer, Site
 
 from . import selectors, services
 from .choices import (
     OPEN_STATUSES,
-    ConfirmationChannel,
     EscalationLevel,
-    PauseReason,
     Priority,
     RequestChannel,
     RequestStatus,
     RequestType,
-    ResolutionConfirmation,
     ServicePlan,
     Severity,
     SlaEventKind,
@@ -66,6 +58,7 @@ from .choices import (
 )
 from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent, SlaPolicy
 from .sla import Deadline, deadlines, spec_for_request
+from .steps import REQUEST_STEPS
 
 TIMESTAMPS = ["created_at", "updated_at"]
 MAX_INT = 2**31 - 1
@@ -76,26 +69,8 @@ ATTACHMENT_ERRORS = {"extension", "empty", "size", "content"}
 INTERNAL_VERBS = {"escalated"}
 
 
-def _is_customer(user: Any) -> bool:
-    return bool(getattr(user, "customer_id", None))
-
-
 def _minutes(delta) -> int:
     return int(delta.total_seconds() // 60)
-
-
-def _check_version(obj: ServiceRequest, version: int | None) -> None:
-    """For moves whose service takes no version: refuse when the request changed since ``version``."""
-    if version is None or version == obj.version:
-        return
-    editor = obj.updated_by
-    who = (editor.get_full_name() or editor.get_username()) if editor else _("another user")
-    when = timezone.localtime(obj.updated_at).strftime("%Y-%m-%d %H:%M:%S")
-    raise StaleEditError(
-        _("This record was modified by %(who)s at %(when)s. Reload it and apply your change again.")
-        % {"who": who, "when": when},
-        code="stale",
-    )
 
 
 # --- read serializers ------------------------------------------------------------------------
@@ -219,9 +194,15 @@ class ServiceRequestDetailSerializer(ServiceRequestSerializer):
         help_text=gettext_lazy("Working minutes left on the nearest open SLA target; negative: overdue.")
     )
 
+    allowed_steps = serializers.SerializerMethodField()
+
     class Meta(ServiceRequestSerializer.Meta):
-        fields = [*ServiceRequestSerializer.Meta.fields, "deadlines", "time_left_minutes"]
+        fields = [*ServiceRequestSerializer.Meta.fields, "deadlines", "time_left_minutes", "allowed_steps"]
         read_only_fields = fields
+
+    @allowed_steps_field(REQUEST_STEPS)
+    def get_allowed_steps(self, obj: ServiceRequest) -> list[str]:
+        return REQUEST_STEPS.allowed_keys(self.context["request"].user, obj)
 
     def _found(self, obj: ServiceRequest) -> dict[str, Deadline]:
         cache = self.context.setdefault("_deadlines", {})
@@ -348,13 +329,6 @@ def _pauses(events: list[SlaEvent], now) -> list[dict[str, Any]]:
 # --- input serializers -----------------------------------------------------------------------
 
 
-class _VersionMixin(serializers.Serializer):
-    version = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_INT,
-        help_text=gettext_lazy("The version you read; a request changed since is refused (409)."),
-    )
-
-
 class ServiceRequestCreateSerializer(_BuiltOnceFields, serializers.Serializer):
     channel = serializers.ChoiceField(
         choices=RequestChannel.choices, default=RequestChannel.API,
@@ -409,75 +383,6 @@ class EmailIntakeSerializer(serializers.Serializer):
     )
     request_type = serializers.ChoiceField(choices=RequestType.choices, default=RequestType.FAULT_REPAIR)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.GENERAL)
-
-
-class NoteSerializer(_VersionMixin):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class HandOverSerializer(NoteSerializer):
-    from_department = GatedRelatedField(queryset=Department.objects.all(),
-                                        help_text=gettext_lazy("The department that received the request."))
-
-
-class ReviewInputSerializer(_VersionMixin):
-    analysis = serializers.CharField(max_length=20_000)
-    opinion = serializers.CharField(max_length=20_000)
-    decided_plan = serializers.ChoiceField(choices=ServicePlan.choices)
-    review_form = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
-                                        help_text=gettext_lazy("E.g. meeting, countersignature, phone review."))
-
-
-class ReviewUploadSerializer(ReviewInputSerializer):
-    customer_feedback = serializers.ListField(
-        child=serializers.FileField(allow_empty_file=True, use_url=False), required=False, max_length=10,
-        help_text=gettext_lazy("The customer's written feedback (files), attached to the review."),
-    )
-
-
-class ProposePlanSerializer(NoteSerializer):
-    plan = serializers.ChoiceField(
-        choices=ServicePlan.choices, required=False,
-        help_text=gettext_lazy("Leave out to propose the plan decided in the latest review."),
-    )
-
-
-class ConfirmPlanSerializer(_VersionMixin):
-    how = serializers.ChoiceField(
-        choices=ConfirmationChannel.choices, required=False,
-        help_text=gettext_lazy("Customers: portal (the default for them); staff record a phone confirmation."),
-    )
-    confirmed_by_name = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default="",
-        help_text=gettext_lazy("Who at the customer confirmed (phone)."),
-    )
-
-
-class ConfirmResolutionSerializer(ConfirmPlanSerializer):
-    how = serializers.ChoiceField(
-        choices=ResolutionConfirmation.choices, required=False,
-        help_text=gettext_lazy("Customers: portal (the default for them); staff record a phone confirmation "
-                               "or a signed service report."),
-    )
-
-
-class ResolveSerializer(_VersionMixin):
-    resolution = serializers.CharField(max_length=20_000)
-
-
-class ReasonSerializer(_VersionMixin):
-    reason = serializers.CharField(max_length=2000)
-
-
-class CloseSerializer(NoteSerializer):
-    no_answer = serializers.BooleanField(
-        default=False,
-        help_text=gettext_lazy("Close without a follow-up call: the customer has not answered since the resolution."),
-    )
-
-
-class PauseSerializer(NoteSerializer):
-    reason = serializers.ChoiceField(choices=PauseReason.choices)
 
 
 class ReviewSerializer(_ReadOnlyModelSerializer):
@@ -587,15 +492,8 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
     def create(self, request, *args, **kwargs):
         _require(request, ServiceRequest, "add")
         data = self._input(ServiceRequestCreateSerializer)
-        user = request.user
-        if _is_customer(user):
-            data["channel"] = RequestChannel.PORTAL
-            for staff_only in ("priority", "received_at", "handed_over_from"):
-                data.pop(staff_only, None)
-            if data.get("customer") is None:
-                data["customer"] = Customer.objects.get(pk=user.customer_id)
-        data.setdefault("customer", None)  # the service says which customer is missing
-        result = services.request_create(actor=user, **data)
+        data.setdefault("customer", None)  # the service says which customer is missing (a customer: their own)
+        result = services.request_create(actor=request.user, **data)
         return self._created(result, ServiceRequestCreatedSerializer)
 
     def _created(self, result: services.IntakeResult, serializer_class: type, **context: Any) -> Response:
@@ -621,7 +519,7 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
     @action(detail=False, methods=["post"], url_path="intake-email", filter_backends=[], pagination_class=None)
     def intake_email(self, request):
         _require(request, ServiceRequest, "add")
-        if _is_customer(request.user):
+        if is_customer(request.user):
             raise exceptions.PermissionDenied(_("The e-mail intake is for staff."))
         payload = EmailIntakeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -653,7 +551,7 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
     def timeline(self, request, pk=None):
         obj = self.get_object()
         events = events_for(obj).order_by("at", "id")
-        if _is_customer(request.user):
+        if is_customer(request.user):
             events = events.exclude(verb__in=INTERNAL_VERBS)
         return Response(TimelineEventSerializer(events, many=True).data)
 
@@ -684,153 +582,12 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
 
     # --- moves ---------------------------------------------------------------------------------
 
-    def _fetch(self, *, customer_may: bool = False) -> ServiceRequest:
-        """The request to move: invisible -> 404; staff moves need the change permission (else 403)."""
-        request = self.request
-        _require(request, ServiceRequest, "view")  # a role without service requests at all: 403
-        needed = "view" if customer_may and _is_customer(request.user) else "change"
-        try:
-            return get_for_user(request, ServiceRequest, needed, queryset=ServiceRequest.objects.select_related(
-                "updated_by"), pk=self.kwargs["pk"])
-        except Http404:
-            raise exceptions.NotFound() from None
-        except DjangoPermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from None
+    def step_queryset(self):
+        return ServiceRequest.objects.select_related("customer", "unit", "updated_by")
 
-    def _detail(self, pk: int) -> Response:
+    def step_detail(self, pk: int) -> Response:
         obj = self.base_queryset().get(pk=pk)
         return Response(ServiceRequestDetailSerializer(obj, context=self.get_serializer_context()).data)
-
-    def _move(self, serializer_class: type, call: Callable[[ServiceRequest, dict[str, Any], int | None], Any], *,
-              customer_may: bool = False) -> Response:
-        obj = self._fetch(customer_may=customer_may)
-        data = self._input(serializer_class)
-        version = data.pop("version", None)
-        call(obj, data, version)
-        return self._detail(obj.pk)
-
-    @_move_schema(HandOverSerializer, gettext_lazy("Hand over to the service desk (received by another department)"))
-    @action(detail=True, methods=["post"], url_path="hand-over")
-    def hand_over(self, request, pk=None):
-        return self._move(HandOverSerializer, lambda obj, d, v: services.request_hand_over(
-            actor=request.user, request=obj, from_department=d["from_department"], note=d["note"],
-            expected_version=v))
-
-    @_move_schema(NoteSerializer, gettext_lazy("Start the analysis and review"))
-    @action(detail=True, methods=["post"], url_path="start-review")
-    def start_review(self, request, pk=None):
-        return self._move(NoteSerializer, lambda obj, d, v: services.request_start_review(
-            actor=request.user, request=obj, note=d["note"], expected_version=v))
-
-    @extend_schema(
-        request={"multipart/form-data": ReviewUploadSerializer, "application/json": ReviewInputSerializer},
-        responses={201: ReviewSerializer, 409: CONFLICT},
-        summary=gettext_lazy("Record the written review opinion, with the customer's written feedback attached"),
-    )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
-    def review(self, request, pk=None):
-        obj = self._fetch()
-        _require(request, Review, "add")
-        payload = ReviewUploadSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        files = data.pop("customer_feedback", [])
-        if files:
-            _require(request, Attachment, "add")
-        _check_version(obj, data.pop("version", None))
-        try:
-            review = services.review_record(actor=request.user, request=obj, customer_feedback=files, **data)
-        except DjangoValidationError as exc:
-            if not hasattr(exc, "error_dict") and getattr(exc, "code", None) in ATTACHMENT_ERRORS:
-                raise exceptions.ValidationError({"customer_feedback": list(exc.messages)}) from None
-            raise
-        review = Review.objects.select_related("request", "reviewer").get(pk=review.pk)
-        return Response(ReviewSerializer(review, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
-
-    @_move_schema(ProposePlanSerializer, gettext_lazy("Answer the customer with the decided service plan"))
-    @action(detail=True, methods=["post"], url_path="propose-plan")
-    def propose_plan(self, request, pk=None):
-        return self._move(ProposePlanSerializer, lambda obj, d, v: services.request_propose_plan(
-            actor=request.user, request=obj, plan=d.get("plan", ""), note=d["note"], expected_version=v))
-
-    def _how(self, data: dict[str, Any], portal: str, staff_default: str) -> str:
-        """Customers confirm for themselves in the portal; staff record how the customer confirmed."""
-        how = data.get("how")
-        if _is_customer(self.request.user):
-            if how not in (None, portal):
-                raise exceptions.PermissionDenied(_("Customers confirm in the portal."))
-            return portal
-        if how == portal:
-            raise exceptions.PermissionDenied(
-                _("Only the customer confirms in the portal; record how the customer confirmed instead.")
-            )
-        return how or staff_default
-
-    @_move_schema(ConfirmPlanSerializer, gettext_lazy("The customer agrees to the plan (portal, or phone as recorded)"))
-    @action(detail=True, methods=["post"], url_path="confirm-plan")
-    def confirm_plan(self, request, pk=None):
-        return self._move(ConfirmPlanSerializer, lambda obj, d, v: services.request_confirm_plan(
-            actor=request.user, request=obj,
-            how=self._how(d, ConfirmationChannel.PORTAL, ConfirmationChannel.PHONE),
-            confirmed_by_name=d["confirmed_by_name"], expected_version=v), customer_may=True)
-
-    @_move_schema(NoteSerializer, gettext_lazy("Start the work on the confirmed plan"))
-    @action(detail=True, methods=["post"], url_path="start-work")
-    def start_work(self, request, pk=None):
-        return self._move(NoteSerializer, lambda obj, d, v: services.request_start_work(
-            actor=request.user, request=obj, note=d["note"], expected_version=v))
-
-    @_move_schema(ResolveSerializer, gettext_lazy("Record how the request was resolved"))
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        return self._move(ResolveSerializer, lambda obj, d, v: services.request_resolve(
-            actor=request.user, request=obj, resolution=d["resolution"], expected_version=v))
-
-    @_move_schema(ConfirmResolutionSerializer,
-                  gettext_lazy("The customer confirms the resolution (portal, or as recorded by the desk)"))
-    @action(detail=True, methods=["post"], url_path="confirm-resolution")
-    def confirm_resolution(self, request, pk=None):
-        return self._move(ConfirmResolutionSerializer, lambda obj, d, v: services.request_confirm_resolution(
-            actor=request.user, request=obj,
-            how=self._how(d, ResolutionConfirmation.PORTAL, ResolutionConfirmation.PHONE),
-            confirmed_by_name=d["confirmed_by_name"], expected_version=v), customer_may=True)
-
-    @_move_schema(CloseSerializer, gettext_lazy("Close a resolved request the customer has not answered about"))
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self._move(CloseSerializer, lambda obj, d, v: services.request_close(
-            actor=request.user, request=obj, no_answer=d["no_answer"], note=d["note"], expected_version=v))
-
-    @_move_schema(ReasonSerializer, gettext_lazy("Cancel a request that needs no service"))
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        return self._move(ReasonSerializer, lambda obj, d, v: services.request_cancel(
-            actor=request.user, request=obj, reason=d["reason"], expected_version=v))
-
-    @_move_schema(ReasonSerializer, gettext_lazy("Reopen a resolved or closed request (back to in progress)"))
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        return self._move(ReasonSerializer, lambda obj, d, v: services.request_reopen(
-            actor=request.user, request=obj, reason=d["reason"], expected_version=v))
-
-    @_move_schema(PauseSerializer, gettext_lazy("Pause the SLA clocks (waiting for the customer or for parts)"))
-    @action(detail=True, methods=["post"])
-    def pause(self, request, pk=None):
-        def call(obj, d, v):
-            _check_version(obj, v)
-            services.sla_pause(actor=request.user, request=obj, reason=d["reason"], note=d["note"])
-
-        return self._move(PauseSerializer, call)
-
-    @_move_schema(NoteSerializer, gettext_lazy("Resume the SLA clocks"))
-    @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
-        def call(obj, d, v):
-            _check_version(obj, v)
-            services.sla_resume(actor=request.user, request=obj, note=d["note"])
-
-        return self._move(NoteSerializer, call)
 
 
 # --- reviews ---------------------------------------------------------------------------------
@@ -946,3 +703,5 @@ class SlaPolicyViewSet(GatedModelViewSet):
     def base_queryset(self):
         return SlaPolicy.objects.select_related("calendar")
 
+
+add_step_actions(ServiceRequestViewSet, REQUEST_STEPS, detail_serializer=ServiceRequestDetailSerializer)

@@ -163,6 +163,7 @@ class ResolveForm(forms.Form):
 class PauseForm(forms.Form):
     reason = forms.ChoiceField(label=_("pause reason"), choices=PauseReason.choices)
     note = forms.CharField(label=_("note"), required=False, max_length=2000)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class HandOverForm(forms.Form):
@@ -171,10 +172,22 @@ class HandOverForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
+class CloseForm(forms.Form):
+    """Closing a resolved request the customer has not answered about (no follow-up call)."""
+
+    no_answer = forms.BooleanField(widget=forms.HiddenInput, initial=True, required=False)
+    note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean_no_answer(self) -> bool:
+        return True
+
+
 class ConfirmResolutionForm(forms.Form):
     how = forms.ChoiceField(choices=[(ConfirmationChannel.PHONE.value, ConfirmationChannel.PHONE.label)],
                             initial=ConfirmationChannel.PHONE, widget=forms.HiddenInput)
     confirmed_by_name = forms.CharField(label=_("who at the customer confirmed"), max_length=100, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class SlaPolicyForm(forms.ModelForm):

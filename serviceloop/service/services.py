@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from serviceloop.assets.models import ServiceContract
 from serviceloop.assets.warranty import warranty_state
 from serviceloop.core.compiled import CompiledQuery, int_param
-from serviceloop.core.concurrency import save_versioned
+from serviceloop.core.concurrency import check_version, save_versioned
 from serviceloop.core.gcpause import gc_paused
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
@@ -94,6 +94,17 @@ def _check_move(request: ServiceRequest, move: str) -> str:
 def _move(request: ServiceRequest, move: str, **kwargs: Any) -> ServiceRequest:
     """Apply a move whose fields the caller has already set on ``request`` (a locked row)."""
     return apply_move(request, move, **WORKFLOW, **kwargs)
+
+
+def _confirmation_channel(actor: Any, how: str | None, portal: str, staff_default: str) -> str:
+    """Customers confirm for themselves in the portal; staff record how the customer confirmed."""
+    if _is_customer(actor):
+        if how not in (None, "", portal):
+            raise PermissionDenied(_("Customers confirm in the portal."))
+        return portal
+    if how == portal:
+        raise PermissionDenied(_("Only the customer confirms in the portal; record how the customer confirmed instead."))
+    return how or staff_default
 
 
 def _own_customer(actor: Any, request: ServiceRequest) -> None:
@@ -170,6 +181,14 @@ def request_create(
     """Log a request from any channel. Takes the warranty snapshot, the SO (a quality complaint
     must carry one, seed 001 §4.2), the priority and the SLA policy, and starts the clocks."""
     now = timezone.now()
+    if _is_customer(actor):
+        # what only staff set: a customer's request is logged from the portal (or the unit's QR code), now,
+        # with the derived priority, and not as handed over
+        if channel != RequestChannel.QR:
+            channel = RequestChannel.PORTAL
+        priority, received_at, handed_over_from = None, None, None
+        if customer is None:
+            customer = actor.customer
     received_at = received_at or now
     if timezone.is_naive(received_at):
         received_at = timezone.make_aware(received_at)
@@ -319,12 +338,13 @@ def request_start_review(
 @transaction.atomic
 def review_record(
     *, actor: Any, request: ServiceRequest, analysis: str, opinion: str, decided_plan: str,
-    review_form: str = "", customer_feedback: list[Any] | None = None,
+    review_form: str = "", customer_feedback: list[Any] | None = None, expected_version: int | None = None,
 ) -> Review:
     """The written review opinion (seed 001 §4.4), with the customer's written feedback attached (§4.3)."""
     from serviceloop.core.attachments import attachment_add
 
     request = _lock(request)
+    check_version(request, expected_version)
     if request.status != RequestStatus.UNDER_REVIEW:
         raise ValidationError(_("Start the review of this request first."), code="not_under_review")
     errors: dict[str, list[str]] = {}
@@ -379,12 +399,14 @@ def request_propose_plan(
 
 @transaction.atomic
 def request_confirm_plan(
-    *, actor: Any, request: ServiceRequest, how: str, confirmed_by_name: str = "",
+    *, actor: Any, request: ServiceRequest, how: str | None = None, confirmed_by_name: str = "",
     expected_version: int | None = None,
 ) -> ServiceRequest:
-    """The customer agrees to the plan: in the portal themselves, or by phone as the desk records."""
+    """The customer agrees to the plan: in the portal themselves, or by phone as the desk records
+    (``how`` left out: the portal for a customer, the phone for staff)."""
     request = _lock(request)
     _own_customer(actor, request)
+    how = _confirmation_channel(actor, how, ConfirmationChannel.PORTAL, ConfirmationChannel.PHONE)
     _check_move(request, "confirm_plan")
     if how not in ConfirmationChannel.values:
         raise ValidationError({"how": [_("Choose how the customer confirmed.")]})
@@ -439,12 +461,14 @@ def request_resolve(
 
 @transaction.atomic
 def request_confirm_resolution(
-    *, actor: Any, request: ServiceRequest, how: str, confirmed_by_name: str = "",
+    *, actor: Any, request: ServiceRequest, how: str | None = None, confirmed_by_name: str = "",
     expected_version: int | None = None,
 ) -> ServiceRequest:
-    """The customer confirms the resolution: in the portal, by signing the service report, or by phone."""
+    """The customer confirms the resolution: in the portal, by signing the service report, or by phone
+    (``how`` left out: the portal for a customer, the phone for staff)."""
     request = _lock(request)
     _own_customer(actor, request)
+    how = _confirmation_channel(actor, how, ResolutionConfirmation.PORTAL, ResolutionConfirmation.PHONE)
     if request.status != RequestStatus.RESOLVED:
         raise ValidationError(_("Only a resolved request can be confirmed as resolved."), code="not_resolved")
     if request.resolution_confirmed_at is not None:
@@ -545,9 +569,12 @@ def request_reopen(
 # ---------------------------------------------------------------- SLA clocks
 
 @transaction.atomic
-def sla_pause(*, request: ServiceRequest, reason: str, actor: Any = None, note: str = "") -> ServiceRequest:
+def sla_pause(
+    *, request: ServiceRequest, reason: str, actor: Any = None, note: str = "", expected_version: int | None = None
+) -> ServiceRequest:
     """Stop the clocks while waiting for the customer or for parts."""
     request = _lock(request)
+    check_version(request, expected_version)
     if not request.is_open:
         raise ValidationError(_("The clocks of a finished request cannot be paused."), code="closed")
     if request.sla_paused:
@@ -564,8 +591,11 @@ def sla_pause(*, request: ServiceRequest, reason: str, actor: Any = None, note: 
 
 
 @transaction.atomic
-def sla_resume(*, request: ServiceRequest, actor: Any = None, note: str = "") -> ServiceRequest:
+def sla_resume(
+    *, request: ServiceRequest, actor: Any = None, note: str = "", expected_version: int | None = None
+) -> ServiceRequest:
     request = _lock(request)
+    check_version(request, expected_version)
     if not request.sla_paused:
         raise ValidationError(_("The clocks are not paused."), code="not_paused")
     now = timezone.now()

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -22,17 +21,19 @@ from django.views.decorators.http import require_GET
 
 from serviceloop.assets.models import Unit
 from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
-from serviceloop.core.concurrency import StaleEditError, save_and_record
-from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView, Step
+from serviceloop.core.concurrency import save_and_record
+from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
 from serviceloop.core.lookups import constant_in
+from serviceloop.core.steps import StepView
 from serviceloop.customers.models import Customer
 
 from . import forms, selectors, services
-from .choices import OPEN_STATUSES, ConfirmationChannel, RequestChannel, RequestStatus, SlaTarget
+from .choices import OPEN_STATUSES, RequestChannel, RequestStatus, SlaTarget
 from .filters import QueueFilter, RequestFilter
 from .models import Escalation, ServiceRequest, SlaPolicy
 from .sla import deadlines_for
+from .steps import REQUEST_STEPS
 
 # verbs of the timeline a customer does not need to see (internal escalations)
 INTERNAL_VERBS = {"escalated"}
@@ -260,68 +261,6 @@ def unit_lookup(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- detail and steps
 
-DESK_STEPS = {
-    "start_review": (gettext_lazy("Start review"), "primary", True),
-    "review": (gettext_lazy("Record review"), "primary", False),
-    "propose_plan": (gettext_lazy("Propose plan to customer"), "primary", False),
-    "confirm_plan": (gettext_lazy("Record phone confirmation"), "success", False),
-    "start_work": (gettext_lazy("Start work"), "primary", True),
-    "resolve": (gettext_lazy("Resolve"), "success", False),
-    "confirm_resolution": (gettext_lazy("Record customer's confirmation"), "success", False),
-    "hand_over": (gettext_lazy("Hand over to the desk"), "outline-secondary", False),
-    "pause": (gettext_lazy("Pause clocks"), "outline-secondary", False),
-    "resume": (gettext_lazy("Resume clocks"), "outline-secondary", True),
-    "reopen": (gettext_lazy("Reopen"), "outline-warning", False),
-    "cancel": (gettext_lazy("Cancel request"), "outline-danger", False),
-}
-CUSTOMER_STEPS = {
-    "confirm_plan": (gettext_lazy("I agree to this plan"), "success", True),
-    "confirm_resolution": (gettext_lazy("Confirm it is resolved"), "success", True),
-}
-
-
-def available_steps(user: Any, r: ServiceRequest, can_change: bool) -> list[Step]:
-    S = RequestStatus
-    if is_customer(user):
-        keys = []
-        if r.status == S.PLAN_PROPOSED:
-            keys.append("confirm_plan")
-        if r.status == S.RESOLVED and r.resolution_confirmed_at is None:
-            keys.append("confirm_resolution")
-        return [Step(k, str(CUSTOMER_STEPS[k][0]), CUSTOMER_STEPS[k][1], CUSTOMER_STEPS[k][2]) for k in keys]
-    if not can_change:
-        return []
-    keys = []
-    if r.can("start_review"):
-        keys.append("start_review")
-    if r.status == S.UNDER_REVIEW:
-        keys.append("review")
-    if r.can("propose_plan"):
-        keys.append("propose_plan")
-    if r.can("confirm_plan"):
-        keys.append("confirm_plan")
-    if r.can("start_work"):
-        keys.append("start_work")
-    if r.can("resolve"):
-        keys.append("resolve")
-    if r.status == S.RESOLVED and r.resolution_confirmed_at is None:
-        keys.append("confirm_resolution")
-    if r.is_open and not r.handed_over_from_id:
-        keys.append("hand_over")
-    if r.is_open:
-        keys.append("resume" if r.sla_paused else "pause")
-    if r.can("reopen"):
-        keys.append("reopen")
-    if r.can("cancel"):
-        keys.append("cancel")
-    return [Step(k, str(DESK_STEPS[k][0]), DESK_STEPS[k][1], DESK_STEPS[k][2]) for k in keys]
-
-
-def _can_change(user: Any, r: ServiceRequest) -> bool:
-    return user.has_perm("service.change_servicerequest") and \
-        ServiceRequest.objects.restrict(user, "change").filter(pk=r.pk).exists()
-
-
 class RequestDetailView(GatedDetailView):
     model = ServiceRequest
     template_name = "service/request_detail.html"
@@ -346,20 +285,13 @@ class RequestDetailView(GatedDetailView):
         customer_view = is_customer(user)
         context: dict[str, Any] = {
             "clocks": clocks,
-            "steps": available_steps(user, obj, _can_change(user, obj)),
+            "steps": REQUEST_STEPS.buttons(user, obj),
             "reviews": selectors.reviews_of(user, obj),
             "escalations": [] if customer_view else Escalation.objects.filter(request=obj).order_by("-at")[:20],
             "other_open": selectors.open_requests_for_unit(user, obj.unit).exclude(pk=obj.pk) if obj.unit_id else [],
             "customer_view": customer_view,
             "work_orders": _optional("serviceloop.workorders.selectors", "work_orders_of_request", user, obj),
             "follow_ups": _optional("serviceloop.feedback.selectors", "follow_ups_of", user, obj),
-            "follow_up_url": _optional_url("feedback:follow_up", obj.pk)
-            if obj.status == RequestStatus.RESOLVED and not customer_view else None,
-            "rate_url": _optional_url("feedback:rate", obj.pk)
-            if obj.status == RequestStatus.RESOLVED and customer_view else None,
-            "work_order_create_url": _optional_url("workorders:create", obj.pk)
-            if not customer_view and obj.plan == "onsite" and obj.status in (
-                RequestStatus.PLAN_CONFIRMED, RequestStatus.IN_PROGRESS) else None,
         }
         if customer_view:  # the customer's timeline leaves out internal escalations
             from serviceloop.core.timeline import events_for
@@ -384,134 +316,40 @@ def _optional(module: str, name: str, *args: Any) -> Any:
     return func(*args)
 
 
-def _optional_url(name: str, *args: Any) -> str | None:
-    from django.urls import NoReverseMatch
+class RequestStepView(StepView):
+    """One declared step of the request (steps.py): its small form, or a button that posts at once."""
 
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
+    workflow = REQUEST_STEPS
+    template_name = "service/step.html"
 
+    def get_queryset(self):
+        return ServiceRequest.objects.select_related("customer", "unit", "updated_by")
 
-STEP_FORMS = {
-    "propose_plan": forms.PlanForm,
-    "confirm_plan": forms.PhoneConfirmForm,
-    "resolve": forms.ResolveForm,
-    "confirm_resolution": forms.ConfirmResolutionForm,
-    "hand_over": forms.HandOverForm,
-    "pause": forms.PauseForm,
-    "reopen": forms.ReasonForm,
-    "cancel": forms.ReasonForm,
-    "start_review": forms.NoteForm,
-    "start_work": forms.NoteForm,
-    "resume": forms.NoteForm,
-}
-
-
-def _run_step(key: str, user: Any, r: ServiceRequest, data: dict[str, Any]) -> None:
-    version = data.get("version")
-    if is_customer(user):
-        if key == "confirm_plan":
-            services.request_confirm_plan(actor=user, request=r, how=ConfirmationChannel.PORTAL)
-        elif key == "confirm_resolution":
-            services.request_confirm_resolution(actor=user, request=r, how="portal")
-        return
-    calls = {
-        "start_review": lambda: services.request_start_review(actor=user, request=r, note=data.get("note", ""),
-                                                              expected_version=version),
-        "propose_plan": lambda: services.request_propose_plan(actor=user, request=r, plan=data["plan"],
-                                                              note=data.get("note", ""), expected_version=version),
-        "confirm_plan": lambda: services.request_confirm_plan(
-            actor=user, request=r, how=ConfirmationChannel.PHONE, confirmed_by_name=data["confirmed_by_name"],
-            expected_version=version),
-        "start_work": lambda: services.request_start_work(actor=user, request=r, note=data.get("note", ""),
-                                                          expected_version=version),
-        "resolve": lambda: services.request_resolve(actor=user, request=r, resolution=data["resolution"],
-                                                    expected_version=version),
-        "confirm_resolution": lambda: services.request_confirm_resolution(
-            actor=user, request=r, how="phone", confirmed_by_name=data.get("confirmed_by_name", "")),
-        "hand_over": lambda: services.request_hand_over(actor=user, request=r, from_department=data["from_department"],
-                                                        note=data.get("note", ""), expected_version=version),
-        "pause": lambda: services.sla_pause(request=r, reason=data["reason"], actor=user, note=data.get("note", "")),
-        "resume": lambda: services.sla_resume(request=r, actor=user, note=data.get("note", "")),
-        "reopen": lambda: services.request_reopen(actor=user, request=r, reason=data["reason"],
-                                                  expected_version=version),
-        "cancel": lambda: services.request_cancel(actor=user, request=r, reason=data["reason"],
-                                                  expected_version=version),
-    }
-    calls[key]()
-
-
-@login_required
-def request_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
-    """One step of the request. GET shows its small form; POST runs the service."""
-    user = request.user
-    customer_view = is_customer(user)
-    allowed = CUSTOMER_STEPS if customer_view else DESK_STEPS
-    if step not in allowed or step == "review":
-        raise Http404(_("No such step."))
-    r = get_for_user(request, ServiceRequest, "view", pk=pk,
-                     queryset=ServiceRequest.objects.select_related("customer", "unit"))
-    if not customer_view and not _can_change(user, r):
-        audit_denial(request, action="change", target=f"service.ServiceRequest:{pk}", outcome="forbidden")
-        raise PermissionDenied(_("Your role does not allow this."))
-    label = allowed[step][0]
-    form_class = None if customer_view else STEP_FORMS.get(step)
-    form = None
-    if form_class is not None:
-        initial = {"version": r.version}
-        if step == "propose_plan":
-            latest = r.reviews.order_by("-reviewed_at", "-id").first()
-            initial["plan"] = latest.decided_plan if latest else r.plan
-        form = form_class(request.POST if request.method == "POST" else None, initial=initial)
+    def prepare_form(self, form: Any) -> None:
         forms.style_form(form)
-    if request.method == "POST":
-        data: dict[str, Any] = {}
-        valid = form is None or form.is_valid()
-        if valid:
-            data = form.cleaned_data if form is not None else {}
-            try:
-                _run_step(step, user, r, data)
-            except StaleEditError as exc:
-                valid = False
-                error = exc.messages[0]
-            except ValidationError as exc:
-                valid = False
-                error = " ".join(exc.messages)
-            else:
-                messages.success(request, _("Done: %(step)s.") % {"step": label})
-                return redirect("service:detail", pk=r.pk)
-            if form is not None:
-                _merge(form, ValidationError(error))
-            else:
-                messages.error(request, error)
-                return redirect("service:detail", pk=r.pk)
-        status = 400
-    else:
-        status = 200
-    return render(request, "service/step.html", {"object": r, "form": form, "title": label, "step": step},
-                  status=status)
 
 
 @login_required
 def review_create(request: HttpRequest, pk: int) -> HttpResponse:
     """评审: analysis, written opinion, decided plan, the customer's written feedback as a file."""
     r = get_for_user(request, ServiceRequest, "change", pk=pk)
-    require_model_perm(request, ServiceRequest, "change")
+    blocked = REQUEST_STEPS.blocked("review", request.user, r)
+    if blocked is not None and blocked.forbidden:
+        audit_denial(request, action="change", target=f"service.ServiceRequest:{pk}", outcome="forbidden")
+        raise PermissionDenied(blocked.reason)
     form = forms.ReviewForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        data = dict(form.cleaned_data)
         try:
-            services.review_record(
-                actor=request.user, request=r, analysis=data["analysis"], opinion=data["opinion"],
-                decided_plan=data["decided_plan"], review_form=data["review_form"],
-                customer_feedback=[data["customer_feedback"]] if data.get("customer_feedback") else [],
-            )
+            REQUEST_STEPS.run("review", request.user, r, data)
         except ValidationError as exc:
             _merge(form, exc)
         else:
             messages.success(request, _("The review was recorded. Propose the plan to the customer next."))
             return redirect("service:detail", pk=r.pk)
+    elif request.method == "GET" and blocked is not None:
+        messages.error(request, blocked.reason)
+        return redirect("service:detail", pk=r.pk)
     return render(request, "service/step.html", {"object": r, "form": form, "title": _("Record review"),
                                                  "multipart": True}, status=400 if form.is_bound else 200)
 

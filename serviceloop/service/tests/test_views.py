@@ -205,7 +205,7 @@ def test_portal_lists_own_requests_only_and_customer_confirms_plan(client, cast,
     client.post(reverse("service:step", args=[a.pk, "confirm_plan"]))
     a.refresh_from_db()
     assert a.status == "plan_confirmed" and a.customer_confirmed_by == cast.owner
-    assert client.post(reverse("service:step", args=[a.pk, "cancel"]), {"reason": "x"}).status_code == 404
+    assert client.post(reverse("service:step", args=[a.pk, "cancel"]), {"reason": "x"}).status_code == 403
 
 
 # ------------------------------------------------------------- steps at the desk
