@@ -16,21 +16,9 @@ signed service report and the work report), ``help`` (help requests to headquart
 ``from serviceloop.workorders import services`` and ``services.work_order_approve(...)``.
 """
 
-from .common import (
-    CLOCK_SKEW,
-    S,
-)
-from .fees import (
-    fee_line_delete,
-    fee_line_save,
-    fee_total,
-)
-from .help import (
-    help_request_approve,
-    help_request_confirm,
-    help_request_create,
-    help_request_reject,
-)
+from .common import CLOCK_SKEW, S
+from .fees import fee_line_delete, fee_line_save, fee_total
+from .help import help_request_approve, help_request_confirm, help_request_create, help_request_reject
 from .reports import (
     report_canonical,
     report_content_sha256,

@@ -11,12 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..choices import (
-    WorkOrderStatus,
-)
-from ..models import (
-    WorkOrder,
-)
+from ..choices import WorkOrderStatus
+from ..models import WorkOrder
 
 S = WorkOrderStatus
 # a time typed on a phone a little ahead of the server clock is accepted

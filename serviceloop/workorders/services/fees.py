@@ -13,10 +13,7 @@ from django.utils.translation import gettext as _
 from serviceloop.core.concurrency import save_versioned
 from serviceloop.core.timeline import record_event
 
-from ..models import (
-    FeeLine,
-    WorkOrder,
-)
+from ..models import FeeLine, WorkOrder
 from .common import S, _has, _lock, _require, _text
 from .work_orders import PERM_CLOSE, PERM_DISPATCH, is_assigned
 

@@ -15,16 +15,8 @@ from serviceloop.core.notifications import notify
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
 
-from ..choices import (
-    AssignmentRole,
-    HelpRequestStatus,
-)
-from ..models import (
-    HelpRequest,
-    SupportConfirmation,
-    WorkOrder,
-    WorkOrderAssignment,
-)
+from ..choices import AssignmentRole, HelpRequestStatus
+from ..models import HelpRequest, SupportConfirmation, WorkOrder, WorkOrderAssignment
 from .common import S, _authenticated, _has, _lock, _require, _require_status, _text, _user
 from .work_orders import _check_engineer, _managers, engineer_phone, is_assigned
 

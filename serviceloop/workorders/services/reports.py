@@ -22,22 +22,10 @@ from serviceloop.core.notifications import customer_users, notify, users_with_ro
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
 from serviceloop.service.choices import RequestStatus
-from serviceloop.service.services import (
-    request_confirm_resolution,
-    request_resolve,
-)
+from serviceloop.service.services import request_confirm_resolution, request_resolve
 
-from ..choices import (
-    ReportStatus,
-    WorkResult,
-)
-from ..models import (
-    LabourEntry,
-    ServiceReport,
-    TestRecord,
-    WorkOrder,
-    WorkReport,
-)
+from ..choices import ReportStatus, WorkResult
+from ..models import LabourEntry, ServiceReport, TestRecord, WorkOrder, WorkReport
 from ..signatures import png_data_url, signature_png
 from .common import S, _has, _lock, _require_status, _text, _user
 from .work_orders import PERM_APPROVE, PERM_CHANGE, _require_assignee, is_assigned, team

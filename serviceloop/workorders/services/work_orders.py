@@ -24,11 +24,7 @@ from serviceloop.core.timeline import record_event
 from serviceloop.core.workflow import apply_move, check_move
 from serviceloop.service.choices import RequestStatus, ServicePlan, SlaTarget
 from serviceloop.service.models import ServiceRequest
-from serviceloop.service.services import (
-    request_start_work,
-    sla_meet_target,
-    sla_start_target,
-)
+from serviceloop.service.services import request_start_work, sla_meet_target, sla_start_target
 
 from ..choices import (
     ESCALATED_RESULTS,
