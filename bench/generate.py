@@ -606,18 +606,13 @@ def fill_requests(connection: Any, n_requests: int, seed: int, today: date, now:
 
     from serviceloop.accounts.models import User
     from serviceloop.assets.models import SalesOrderLine, ServiceContract, Unit
+    from serviceloop.core.calendar_cache import ROUND_THE_CLOCK
     from serviceloop.core.models import DocumentSequence, TimelineEvent
     from serviceloop.customers.models import Contact, Customer
     from serviceloop.service.classification import priority_for
     from serviceloop.service.models import Escalation, ServiceRequest, SlaEvent, SlaPolicy
-    from serviceloop.service.sla import (
-        ROUND_THE_CLOCK,
-        SpecCache,
-        deadlines,
-        match_policy,
-        summary,
-        targets_of,
-    )
+    from serviceloop.service.sla.deadlines import deadlines, summary
+    from serviceloop.service.sla.policies import SpecCache, match_policy, targets_of
 
     rng = random.Random(seed + 1)
     tz = ZoneInfo(settings.TIME_ZONE)

@@ -324,7 +324,7 @@ def run_sla(runs: int = 3, now: datetime | None = None) -> dict[str, Any]:
     from serviceloop.service import services
     from serviceloop.service.choices import OPEN_STATUSES
     from serviceloop.service.models import ServiceRequest
-    from serviceloop.service.sla import evaluate_open_requests, evaluate_open_rows
+    from serviceloop.service.sla.fastpath import evaluate_open_requests, evaluate_open_rows
 
     now = now or timezone.now()
     n_open = ServiceRequest.objects.filter(status__in=OPEN_STATUSES).count()

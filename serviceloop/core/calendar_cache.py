@@ -36,5 +36,5 @@ _SPECS = StampedCache(_load_spec, max_entries=1000)
 
 def spec_for_calendar(calendar_id: int | None) -> CalendarSpec:
     """The spec of a calendar (None: the default calendar; no such calendar: Monday to Friday with
-    the statutory and company days), as ``service.sla.SpecCache.for_calendar`` builds it."""
+    the statutory and company days), as ``service.sla.policies.SpecCache.for_calendar`` builds it."""
     return _SPECS.get(calendar_id)

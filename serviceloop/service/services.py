@@ -1,7 +1,7 @@
 """Writes for service requests: intake, hand-over, review, plan, work, resolution, SLA clocks, escalation.
 
 Every workflow step locks the request row, checks ``models.TRANSITIONS``, writes the change,
-a timeline event (from -> to) and the SLA events that drive the clocks (see sla.py).
+a timeline event (from -> to) and the SLA events that drive the clocks (see sla/).
 """
 
 from __future__ import annotations
@@ -45,16 +45,9 @@ from .choices import (
 )
 from .classification import priority_for
 from .models import TRANSITIONS, Escalation, Review, ServiceRequest, SlaEvent
-from .sla import (
-    DEFERRED_TEXTS,
-    AtRisk,
-    Deadline,
-    deadlines,
-    evaluate_open_rows,
-    match_policy,
-    spec_for_request,
-    summary,
-)
+from .sla.deadlines import Deadline, deadlines, summary
+from .sla.fastpath import DEFERRED_TEXTS, AtRisk, evaluate_open_rows
+from .sla.policies import match_policy, spec_for_request
 
 # A request logged a little ahead of the server clock (a phone's clock) is accepted.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -665,7 +658,7 @@ def sla_escalate(*, now: datetime | None = None, threshold: float = ESCALATE_BEL
 
     Each (request, target, level) is recorded once (its own small transaction, so one batch never
     holds locks for long); the stored deadline columns are refreshed on the way. Open requests are
-    read as rows in chunks (sla.evaluate_open_rows); per chunk one query reads the escalations already
+    read as rows in chunks (sla.fastpath.evaluate_open_rows); per chunk one query reads the escalations already
     recorded for its requests at risk, and one loads the requests that get a new escalation.
     """
     now = now or timezone.now()

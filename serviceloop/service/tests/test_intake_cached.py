@@ -13,9 +13,11 @@ from serviceloop.accounts import stamps
 from serviceloop.assets.tests.factories import ServiceContractFactory, UnitFactory
 from serviceloop.assets.warranty import warranty_state
 from serviceloop.core.models import CalendarDay, WorkCalendar
-from serviceloop.service import services, sla
+from serviceloop.service import services
 from serviceloop.service.choices import OPEN_STATUSES
 from serviceloop.service.models import ServiceRequest
+from serviceloop.service.sla.deadlines import deadlines_for, summary
+from serviceloop.service.sla.policies import spec_for_request
 
 from .factories import SlaPolicyFactory, new_request
 
@@ -52,8 +54,8 @@ def test_intake_stores_the_sla_columns_the_log_gives(cast, context):
         request = new_request(actor=cast.desk, customer=cast.customer_a, unit=unit)
     stored = ServiceRequest.objects.get(pk=request.pk)
     assert stored.sla_policy.name == "shift"
-    found = sla.deadlines_for(stored, now=stored.received_at)
-    assert (stored.sla_due_at, stored.sla_breached) == sla.summary(found) and stored.sla_due_at is not None
+    found = deadlines_for(stored, now=stored.received_at)
+    assert (stored.sla_due_at, stored.sla_breached) == summary(found) and stored.sla_due_at is not None
     first = stored.history.order_by("history_id").first()
     assert (first.sla_due_at, first.sla_breached) == (stored.sla_due_at, stored.sla_breached)
     assert list(stored.sla_events.values_list("kind", "target", "at")) == [("started", "", stored.received_at)]
@@ -72,7 +74,7 @@ def test_the_calendar_spec_is_the_one_sla_builds(cast, case):
     for context in (in_request(), contextlib.nullcontext()):  # the process's cache, then the database
         with context:
             request = new_request(actor=cast.desk, customer=cast.customer_a, unit=unit)
-            specs.append(sla.spec_for_request(ServiceRequest.objects.get(pk=request.pk)))
+            specs.append(spec_for_request(ServiceRequest.objects.get(pk=request.pk)))
     assert specs[0] == specs[1]
     assert specs[0].round_the_clock == (case == "24/7 contract")
 

@@ -25,7 +25,7 @@ from serviceloop.core.workcalendar import SHANGHAI
 from serviceloop.service import services
 from serviceloop.service.classification import priority_for
 from serviceloop.service.models import TRANSITIONS, Review, ServiceRequest, SlaEvent
-from serviceloop.service.sla import deadlines_for
+from serviceloop.service.sla.deadlines import deadlines_for
 
 from .factories import frozen, new_request
 

@@ -10,20 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serviceloop.assets.tests.factories import ServiceContractFactory, UnitFactory
+from serviceloop.core.calendar_cache import ROUND_THE_CLOCK
 from serviceloop.core.models import CalendarDay, WorkCalendar
 from serviceloop.core.workcalendar import SHANGHAI, CalendarSpec, statutory_years
 from serviceloop.service.models import ServiceRequest, SlaEvent, SlaPolicy
-from serviceloop.service.sla import (
-    FALLBACK_TARGETS,
-    ROUND_THE_CLOCK,
-    SpecCache,
-    deadlines,
-    deadlines_for,
-    match_policy,
-    running_intervals,
-    summary,
-    targets_of,
-)
+from serviceloop.service.sla.deadlines import deadlines, deadlines_for, running_intervals, summary
+from serviceloop.service.sla.policies import FALLBACK_TARGETS, SpecCache, match_policy, targets_of
 
 from .factories import SlaPolicyFactory, frozen, new_request
 

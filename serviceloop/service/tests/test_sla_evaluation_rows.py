@@ -10,7 +10,8 @@ from serviceloop.assets.tests.factories import ServiceContractFactory, UnitFacto
 from serviceloop.core.workcalendar import SHANGHAI
 from serviceloop.service import services
 from serviceloop.service.models import Escalation, ServiceRequest
-from serviceloop.service.sla import evaluate_open_requests, evaluate_open_rows, summary, verdict_of
+from serviceloop.service.sla.deadlines import summary
+from serviceloop.service.sla.fastpath import evaluate_open_requests, evaluate_open_rows, verdict_of
 
 from .factories import SlaPolicyFactory, frozen, new_request
 

@@ -13,17 +13,9 @@ from hypothesis import strategies as st
 from serviceloop.core.gcpause import gc_paused
 from serviceloop.core.workcalendar import SHANGHAI, CalendarSpec
 from serviceloop.service.choices import TARGETS_FROM_RECEIPT, SlaEventKind, SlaTarget
-from serviceloop.service.sla import (
-    EpochClock,
-    OpenRequestRow,
-    WorkingTime,
-    _LogEvent,
-    deadlines,
-    epoch_us,
-    fast_verdict,
-    from_epoch_us,
-    verdict_of,
-)
+from serviceloop.service.sla.clock import EpochClock, WorkingTime, epoch_us, from_epoch_us
+from serviceloop.service.sla.deadlines import deadlines
+from serviceloop.service.sla.fastpath import OpenRequestRow, _LogEvent, fast_verdict, verdict_of
 
 SPAN = (date(2024, 1, 1), date(2027, 12, 31))
 PERIODS = [

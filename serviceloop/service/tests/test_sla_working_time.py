@@ -1,4 +1,4 @@
-"""sla.WorkingTime (precomputed days) gives exactly what core.workcalendar's day-by-day walk gives."""
+"""sla.clock.WorkingTime (precomputed days) gives exactly what core.workcalendar's day-by-day walk gives."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from serviceloop.core.workcalendar import (
     statutory_years,
     working_time_between,
 )
-from serviceloop.service.sla import WorkingTime, working_time
+from serviceloop.service.sla.clock import WorkingTime, working_time
 
 PERIODS = [
     ((time(8, 30), time(12, 0)), (time(13, 0), time(17, 30))),

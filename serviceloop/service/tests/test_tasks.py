@@ -10,7 +10,7 @@ from serviceloop.core.timeline import events_for
 from serviceloop.core.workcalendar import SHANGHAI
 from serviceloop.service import services
 from serviceloop.service.models import Escalation, ServiceRequest
-from serviceloop.service.sla import evaluate_open_requests
+from serviceloop.service.sla.fastpath import evaluate_open_requests
 from serviceloop.service.tasks import escalate_sla
 
 from .factories import SlaPolicyFactory, frozen, new_request

@@ -1,28 +1,16 @@
-"""Writes for work orders (派工单): creation from a request, dispatch, approval, the engineers' field
-records, help requests to headquarters, the signed service report, the major-fault work report and fees.
-
-Every workflow step locks the work order row, checks ``models.TRANSITIONS``, writes the change and a
-timeline event (from -> to). Who may act is decided here too:
-- dispatching needs ``workorders.dispatch_workorder`` (dispatcher, service manager);
-- approving needs ``workorders.approve_workorder`` (service manager);
-- engineer actions are for the engineers assigned to that work order only;
-- closing needs ``workorders.close_workorder`` (service desk, dispatcher, service manager).
-A refusal by role or assignment is ``PermissionDenied`` (403); a wrong state or bad input is a
-``ValidationError`` (400) with a message for the person.
-"""
+"""Work orders (派工单): creation from a request, update, dispatch (assign), approval, the engineers'
+steps (accept/decline, contacted, check-in/out, progress, tests, hours, parts, photos, the result,
+the escalation plan), close, cancel and the sales order link; the permission constants, the
+workflow moves and the team, lead and engineer helpers."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -36,43 +24,30 @@ from serviceloop.core.timeline import record_event
 from serviceloop.core.workflow import apply_move, check_move
 from serviceloop.service.choices import RequestStatus, ServicePlan, SlaTarget
 from serviceloop.service.models import ServiceRequest
-from serviceloop.service.services import (
-    request_confirm_resolution,
-    request_resolve,
-    request_start_work,
-    sla_meet_target,
-    sla_start_target,
-)
+from serviceloop.service.services import request_start_work, sla_meet_target, sla_start_target
 
-from .choices import (
+from ..choices import (
     ESCALATED_RESULTS,
     FIELD_STATUSES,
     OPEN_STATUSES,
     AssignmentRole,
-    HelpRequestStatus,
-    ReportStatus,
     WorkOrderStatus,
     WorkResult,
 )
-from .models import (
+from ..models import (
     TRANSITIONS,
     FeeLine,
-    HelpRequest,
     LabourEntry,
     ProgressNote,
     ServiceReport,
-    SupportConfirmation,
     TestRecord,
     Visit,
     WorkOrder,
     WorkOrderAssignment,
     WorkReport,
 )
-from .signatures import png_data_url, signature_png
+from .common import S, _authenticated, _has, _lock, _require, _require_status, _text, _time, _user
 
-S = WorkOrderStatus
-# a time typed on a phone a little ahead of the server clock is accepted
-CLOCK_SKEW = timedelta(minutes=5)
 UNSET: Any = object()
 
 PERM_ADD = "workorders.add_workorder"
@@ -84,31 +59,6 @@ PERM_PLAN = "workorders.plan_escalation"
 
 
 # ---------------------------------------------------------------- helpers
-
-def _authenticated(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False)) and bool(getattr(actor, "is_active", False))
-
-
-def _user(actor: Any) -> Any:
-    return actor if _authenticated(actor) else None
-
-
-def _has(actor: Any, *perms: str) -> bool:
-    """True when the actor holds any of ``perms``."""
-    return _authenticated(actor) and any(actor.has_perm(p) for p in perms)
-
-
-def _require(actor: Any, *perms: str, message: str | None = None) -> None:
-    if not _has(actor, *perms):
-        raise PermissionDenied(message or _("Your role does not allow this."))
-
-
-def _lock(work_order: WorkOrder) -> WorkOrder:
-    return (
-        WorkOrder.objects.select_for_update(of=("self",))  # PostgreSQL: lock the work order row only
-        .select_related("request", "customer", "site", "unit", "unit__product_model", "branch")
-        .get(pk=work_order.pk)
-    )
 
 
 ILLEGAL_MOVE = gettext_lazy("A work order that is “%(status)s” cannot move to “%(target)s”.")
@@ -122,15 +72,6 @@ def _check_move(work_order: WorkOrder, move: str) -> str:
 def _move(work_order: WorkOrder, move: str, **kwargs: Any) -> WorkOrder:
     """Apply a move whose fields the caller has already set on ``work_order`` (a locked row)."""
     return apply_move(work_order, move, **WORKFLOW, **kwargs)
-
-
-def _require_status(work_order: WorkOrder, statuses: Iterable[str], message: str) -> None:
-    if work_order.status not in set(statuses):
-        raise ValidationError(message, code="wrong_status")
-
-
-def _text(value: Any) -> str:
-    return (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
 
 
 def active_assignments(work_order: WorkOrder):
@@ -203,18 +144,6 @@ def _check_engineer(user: Any, work_order: WorkOrder) -> str | None:
     if not engineer_may_serve(user, work_order):
         return _("%(name)s works for another branch; ask headquarters for help instead.") % {"name": user}
     return None
-
-
-def _time(value: datetime | None, *, field: str, now: datetime, not_before: datetime | None = None) -> datetime:
-    at = value or now
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at)
-    if at > now + CLOCK_SKEW:
-        raise ValidationError({field: [_("The time cannot be in the future.")]})
-    if not_before is not None and at < not_before:
-        raise ValidationError({field: [_("The time cannot be before %(time)s.")
-                                       % {"time": timezone.localtime(not_before).strftime("%Y-%m-%d %H:%M")}]})
-    return at
 
 
 def _coordinates(latitude: Any, longitude: Any, prefix: str) -> tuple[Decimal | None, Decimal | None]:
@@ -871,447 +800,3 @@ def work_order_link_sales_order(*, actor: Any, work_order: WorkOrder, sales_orde
     record_event(work_order, actor=actor, verb="sales_order_linked",
                  note=sales_order.number if sales_order is not None else "")
     return work_order
-
-
-# ---------------------------------------------------------------- help requests to headquarters
-
-def _lock_help(help_request: HelpRequest) -> HelpRequest:
-    return (
-        HelpRequest.objects.select_for_update(of=("self",))
-        .select_related("work_order", "work_order__branch", "work_order__customer", "requested_by", "hq_engineer")
-        .get(pk=help_request.pk)
-    )
-
-
-@transaction.atomic
-def help_request_create(
-    *, actor: Any, work_order: WorkOrder, reason: str, skill: Any = None, skill_note: str = ""
-) -> HelpRequest:
-    """协作申请单: an engineer on the job, or the branch's staff, asks headquarters for an engineer."""
-    _require(actor, "workorders.add_helprequest")
-    work_order = _lock(work_order)
-    branch = work_order.branch
-    if not (is_assigned(actor, work_order) or (getattr(actor, "branch_id", None) and branch is not None
-                                               and actor.branch_id == branch.pk)):
-        raise PermissionDenied(_("Only the engineers on this job or the branch's staff may ask for help."))
-    if branch is None or branch.is_headquarters:
-        raise ValidationError(_("Headquarters serves this customer itself; assign an engineer instead."),
-                              code="hq_customer")
-    _require_status(work_order, (S.DISPATCHED, S.ACCEPTED, S.ON_SITE),
-                    _("Help is asked for a work order that is dispatched and not yet completed."))
-    if HelpRequest.objects.filter(work_order=work_order, status=HelpRequestStatus.PENDING).exists():
-        raise ValidationError(_("A help request for this work order is already waiting for approval."),
-                              code="pending")
-    reason = _text(reason)
-    errors = {}
-    if not reason:
-        errors["reason"] = [_("Say what help is needed and why.")]
-    skill_note = _text(skill_note)
-    if len(skill_note) > 200:
-        errors["skill_note"] = [_("At most 200 characters.")]
-    if errors:
-        raise ValidationError(errors)
-    help_request = HelpRequest(number=next_number("HR"), work_order=work_order, requested_by=_user(actor),
-                               reason=reason, skill=skill, skill_note=skill_note)
-    save_versioned(help_request, expected_version=None, user=actor)
-    record_event(help_request, actor=actor, verb="created", to_state=help_request.status, note=reason)
-    record_event(work_order, actor=actor, verb="help_requested", note=help_request.number,
-                 data={"help_request": help_request.pk})
-    notify(recipients=_managers(), kind="help_request", obj=help_request,
-           subject=_("Help request %(number)s from %(branch)s") % {"number": help_request.number, "branch": branch},
-           body=reason)
-    return help_request
-
-
-@transaction.atomic
-def help_request_approve(
-    *, actor: Any, help_request: HelpRequest, hq_engineer: Any, note: str = ""
-) -> HelpRequest:
-    """The service manager approves and sends a headquarters engineer, who joins the work order as a helper."""
-    _require(actor, "workorders.approve_helprequest", message=_("Only a service manager may decide help requests."))
-    help_request = _lock_help(help_request)
-    if help_request.status != HelpRequestStatus.PENDING:
-        raise ValidationError(_("This help request has already been decided."), code="decided")
-    work_order = _lock(help_request.work_order)
-    _require_status(work_order, (S.DISPATCHED, S.ACCEPTED, S.ON_SITE),
-                    _("The work order is no longer waiting for help."))
-    problem = None
-    if hq_engineer is None:
-        problem = _("Choose the headquarters engineer.")
-    else:
-        problem = _check_engineer(hq_engineer, work_order)
-        if problem is None and hq_engineer.branch_id and not hq_engineer.branch.is_headquarters:
-            problem = _("%(name)s is not a headquarters engineer.") % {"name": hq_engineer}
-        if problem is None and is_assigned(hq_engineer, work_order):
-            problem = _("%(name)s is already on this work order.") % {"name": hq_engineer}
-    if problem:
-        raise ValidationError({"hq_engineer": [problem]})
-    now = timezone.now()
-    WorkOrderAssignment.objects.create(work_order=work_order, engineer=hq_engineer, role=AssignmentRole.HELPER,
-                                       assigned_at=now, assigned_by=_user(actor), help_request=help_request)
-    source = help_request.status
-    help_request.status = HelpRequestStatus.APPROVED
-    help_request.decided_by, help_request.decided_at = _user(actor), now
-    help_request.decision_note = _text(note)
-    help_request.hq_engineer = hq_engineer
-    save_versioned(help_request, expected_version=None, user=actor)
-    record_event(help_request, actor=actor, verb="approve", from_state=source, to_state=help_request.status,
-                 note=str(hq_engineer), data={"hq_engineer": hq_engineer.pk})
-    record_event(work_order, actor=actor, verb="help_approved", note=f"{help_request.number}: {hq_engineer}",
-                 data={"help_request": help_request.pk, "engineer": hq_engineer.pk})
-    notify(recipients=[hq_engineer], kind="help_assigned", obj=work_order,
-           subject=_("You support work order %(number)s") % {"number": work_order.number},
-           body=_("%(customer)s. Help request %(request)s: %(reason)s")
-           % {"customer": work_order.customer.name, "request": help_request.number, "reason": help_request.reason})
-    notify(recipients=[help_request.requested_by], kind="help_approved", obj=help_request,
-           subject=_("Help request %(number)s approved") % {"number": help_request.number},
-           body=_("Headquarters engineer %(name)s (phone %(phone)s) joins the job.")
-           % {"name": hq_engineer, "phone": engineer_phone(hq_engineer) or "-"})
-    return help_request
-
-
-@transaction.atomic
-def help_request_reject(*, actor: Any, help_request: HelpRequest, reason: str) -> HelpRequest:
-    _require(actor, "workorders.approve_helprequest", message=_("Only a service manager may decide help requests."))
-    help_request = _lock_help(help_request)
-    if help_request.status != HelpRequestStatus.PENDING:
-        raise ValidationError(_("This help request has already been decided."), code="decided")
-    reason = _text(reason)
-    if not reason:
-        raise ValidationError({"reason": [_("Say why the help request is rejected.")]})
-    source = help_request.status
-    help_request.status = HelpRequestStatus.REJECTED
-    help_request.decided_by, help_request.decided_at = _user(actor), timezone.now()
-    help_request.decision_note = reason
-    save_versioned(help_request, expected_version=None, user=actor)
-    record_event(help_request, actor=actor, verb="reject", from_state=source, to_state=help_request.status,
-                 note=reason)
-    record_event(help_request.work_order, actor=actor, verb="help_rejected", note=f"{help_request.number}: {reason}")
-    notify(recipients=[help_request.requested_by], kind="help_rejected", obj=help_request,
-           subject=_("Help request %(number)s rejected") % {"number": help_request.number}, body=reason)
-    return help_request
-
-
-@transaction.atomic
-def help_request_confirm(
-    *, actor: Any, help_request: HelpRequest, support_given: str, rating: int, note: str = ""
-) -> SupportConfirmation:
-    """技术支持确认单: the branch confirms the support headquarters gave (basis of the internal charge)."""
-    help_request = _lock_help(help_request)
-    work_order = help_request.work_order
-    allowed = _authenticated(actor) and actor.pk != help_request.hq_engineer_id and (
-        actor.pk == help_request.requested_by_id
-        or (_has(actor, "workorders.change_helprequest") and getattr(actor, "branch_id", None)
-            and actor.branch_id == work_order.branch_id)
-    )
-    if not allowed:
-        raise PermissionDenied(_("The branch that asked for help confirms the support."))
-    if help_request.status != HelpRequestStatus.APPROVED:
-        raise ValidationError(_("Only an approved help request can be confirmed, once."), code="wrong_status")
-    errors = {}
-    support_given = _text(support_given)
-    if not support_given:
-        errors["support_given"] = [_("Describe the support given.")]
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        errors["rating"] = [_("Rate the support from 1 to 5.")]
-    if errors:
-        raise ValidationError(errors)
-    confirmation = SupportConfirmation(help_request=help_request, support_given=support_given, rating=rating,
-                                       note=_text(note), confirmed_by=_user(actor), confirmed_at=timezone.now())
-    save_versioned(confirmation, expected_version=None, user=actor)
-    source = help_request.status
-    help_request.status = HelpRequestStatus.CONFIRMED
-    save_versioned(help_request, expected_version=None, user=actor)
-    record_event(help_request, actor=actor, verb="support_confirmed", from_state=source,
-                 to_state=help_request.status, note=support_given, data={"rating": rating})
-    record_event(work_order, actor=actor, verb="support_confirmed", note=help_request.number,
-                 data={"rating": rating})
-    return confirmation
-
-
-# ---------------------------------------------------------------- service report (售后服务记录单)
-
-def _tests_snapshot(work_order: WorkOrder) -> list[dict[str, Any]]:
-    return [
-        {"item": t.item, "result": t.result, "passed": t.passed}
-        for t in TestRecord.objects.filter(work_order=work_order).order_by("recorded_at", "id")
-    ]
-
-
-def _fault_text(work_order: WorkOrder) -> str:
-    request = work_order.request
-    return "\n".join(filter(None, [request.title, request.description]))
-
-
-def _refresh_from_work_order(report: ServiceReport, work_order: WorkOrder) -> None:
-    report.tests = _tests_snapshot(work_order)
-    report.labour_hours = (
-        LabourEntry.objects.filter(work_order=work_order).aggregate(total=Sum("hours"))["total"] or Decimal("0")
-    )
-    report.engineers = "、".join(str(a.engineer) for a in team(work_order))[:300]
-    report.result = work_order.result
-
-
-@transaction.atomic
-def service_report_prepare(
-    *, actor: Any, work_order: WorkOrder, fault_description: str | None = None, work_done: str | None = None,
-    parts_used: str | None = None,
-) -> ServiceReport:
-    """Fill the service report from the work order (fault, work done, tests, parts, hours, result); calling
-    it again refreshes the draft. Text the engineer edited is kept unless given anew."""
-    work_order = _lock(work_order)
-    _require_assignee(actor, work_order)
-    _require_status(work_order, (S.ON_SITE, S.COMPLETED), _("The service report is written on site."))
-    report = ServiceReport.objects.select_for_update().filter(work_order=work_order).first()
-    creating = report is None
-    if report is None:
-        report = ServiceReport(number=next_number("PSR"), work_order=work_order)
-    elif report.is_signed:
-        raise ValidationError(_("The service report is already signed."), code="signed")
-    for name, given, default in (
-        ("fault_description", fault_description, _fault_text(work_order)),
-        ("work_done", work_done, work_order.work_done),
-        ("parts_used", parts_used, work_order.parts_used),
-    ):
-        if given is not None:
-            setattr(report, name, _text(given))
-        elif creating or not getattr(report, name):
-            setattr(report, name, default)
-    _refresh_from_work_order(report, work_order)
-    save_versioned(report, expected_version=None, user=actor)
-    if creating:
-        record_event(report, actor=actor, verb="created", to_state=report.status)
-    record_event(work_order, actor=actor, verb="report_prepared", note=report.number)
-    return report
-
-
-@transaction.atomic
-def service_report_update(
-    *, actor: Any, report: ServiceReport, fault_description: str | None = None, work_done: str | None = None,
-    parts_used: str | None = None, expected_version: int | None = None,
-) -> ServiceReport:
-    """Edit the text of a draft report before the customer signs."""
-    report = ServiceReport.objects.select_for_update(of=("self",)).select_related("work_order").get(pk=report.pk)
-    _require_assignee(actor, report.work_order)
-    if report.is_signed:
-        raise ValidationError(_("The service report is already signed."), code="signed")
-    for name, value in (("fault_description", fault_description), ("work_done", work_done),
-                        ("parts_used", parts_used)):
-        if value is not None:
-            setattr(report, name, _text(value))
-    save_versioned(report, expected_version=expected_version, user=actor)
-    record_event(report, actor=actor, verb="updated")
-    return report
-
-
-def report_canonical(report: ServiceReport) -> bytes:
-    """The report's content as canonical JSON (sorted keys, UTF-8): what the printed SHA-256 covers."""
-    work_order = report.work_order
-    unit = work_order.unit
-    signed_at = report.signed_at.astimezone(dt.UTC).isoformat() if report.signed_at else None
-    content = {
-        "report": report.number,
-        "work_order": work_order.number,
-        "request": work_order.request.number,
-        "customer": [work_order.customer.code, work_order.customer.name],
-        "unit": unit.serial_number if unit is not None else None,
-        "fault": report.fault_description,
-        "work_done": report.work_done,
-        "tests": report.tests,
-        "parts_used": report.parts_used,
-        "labour_hours": str(report.labour_hours),
-        "engineers": report.engineers,
-        "result": report.result,
-        "signer_name": report.signer_name,
-        "signed_at": signed_at,
-        "satisfied": report.satisfied,
-        "unsatisfied_reason": report.unsatisfied_reason,
-        "signature_sha256": report.signature_sha256,
-    }
-    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def report_content_sha256(report: ServiceReport) -> str:
-    return hashlib.sha256(report_canonical(report)).hexdigest()
-
-
-@transaction.atomic
-def service_report_sign(
-    *, actor: Any, report: ServiceReport, signature_data_url: str, signer_name: str, satisfied: bool,
-    unsatisfied_reason: str = "",
-) -> ServiceReport:
-    """The customer signs the report on the engineer's phone (a PNG data URL from the signature pad).
-
-    The signature is validated strictly and stored; the signed PDF is rendered (company header, the report,
-    the signature, signing time and the SHA-256 of the report's content) and stored with the SHA-256 of its
-    bytes, which ``service_report_verify`` checks. A "fixed" job resolves the request, and a satisfied
-    customer's signature confirms the resolution. The customer and the service desk are told.
-    """
-    report = ServiceReport.objects.select_for_update(of=("self",)).get(pk=report.pk)
-    work_order = _lock(report.work_order)
-    report.work_order = work_order
-    _require_assignee(actor, work_order)
-    if report.is_signed:
-        raise ValidationError(_("The service report is already signed."), code="signed")
-    if work_order.status != S.COMPLETED:
-        raise ValidationError(_("Record the result of the work before the customer signs."), code="wrong_status")
-    errors: dict[str, list[str]] = {}
-    signer_name = _text(signer_name)
-    if not signer_name:
-        errors["signer_name"] = [_("Write the name of the person who signs.")]
-    elif len(signer_name) > 100:
-        errors["signer_name"] = [_("At most 100 characters.")]
-    if not isinstance(satisfied, bool):
-        errors["satisfied"] = [_("Is the customer satisfied?")]
-    unsatisfied_reason = _text(unsatisfied_reason)
-    if satisfied is False and not unsatisfied_reason:
-        errors["unsatisfied_reason"] = [_("The customer is not satisfied: write why.")]
-    try:
-        png = signature_png(signature_data_url)
-    except ValidationError as exc:
-        errors["signature"] = list(exc.messages)
-    if errors:
-        raise ValidationError(errors)
-    now = timezone.now()
-    _refresh_from_work_order(report, work_order)
-    report.signer_name = signer_name
-    report.satisfied = satisfied
-    report.unsatisfied_reason = unsatisfied_reason if not satisfied else ""
-    report.signed_at = now
-    report.signed_on_device_of = _user(actor)
-    report.signature_sha256 = hashlib.sha256(png).hexdigest()
-    report.signature.save("signature.png", ContentFile(png), save=False)
-    report.content_sha256 = report_content_sha256(report)
-    report.status = ReportStatus.SIGNED
-    from .documents import service_report_pdf
-
-    pdf = service_report_pdf(report, signature_png_bytes=png)
-    report.pdf.save("report.pdf", ContentFile(pdf), save=False)
-    report.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    save_versioned(report, expected_version=None, user=actor)
-    record_event(report, actor=actor, verb="report_signed", from_state=ReportStatus.DRAFT, to_state=report.status,
-                 note=signer_name, data={"satisfied": satisfied, "pdf_sha256": report.pdf_sha256})
-    record_event(work_order, actor=actor, verb="report_signed", note=f"{report.number} {signer_name}",
-                 data={"report": report.pk, "satisfied": satisfied})
-    request = work_order.request
-    if work_order.result == WorkResult.FIXED:
-        request.refresh_from_db()
-        if request.status == RequestStatus.IN_PROGRESS:
-            request = request_resolve(actor=actor, request=request, resolution=report.work_done or work_order.work_done)
-        if satisfied and request.status == RequestStatus.RESOLVED and request.resolution_confirmed_at is None:
-            request_confirm_resolution(actor=actor, request=request, how="signature", confirmed_by_name=signer_name)
-    subject = _("Service report %(number)s signed") % {"number": report.number}
-    body = _("%(customer)s, work order %(wo)s, signed by %(name)s.") % {
-        "customer": work_order.customer.name, "wo": work_order.number, "name": signer_name}
-    if not satisfied:
-        body += " " + _("Not satisfied: %(reason)s") % {"reason": unsatisfied_reason}
-    notify(recipients=customer_users(work_order.customer) + users_with_role("service_desk"), kind="report_signed",
-           obj=report, subject=subject, body=body)
-    return report
-
-
-def service_report_verify(pdf_bytes: bytes) -> ServiceReport | None:
-    """The signed report whose stored PDF has exactly these bytes, or None (one changed byte: None)."""
-    if not pdf_bytes:
-        return None
-    digest = hashlib.sha256(bytes(pdf_bytes)).hexdigest()
-    return (
-        ServiceReport.objects.filter(pdf_sha256=digest, status=ReportStatus.SIGNED)
-        .select_related("work_order", "work_order__customer", "work_order__request", "work_order__unit")
-        .first()
-    )
-
-
-def signature_data_url(report: ServiceReport) -> str:
-    """The stored signature as a data URL (for screens and print-outs)."""
-    if not report.signature:
-        return ""
-    with report.signature.open("rb") as handle:
-        return png_data_url(handle.read())
-
-
-# ---------------------------------------------------------------- work report (售后服务工作报告书)
-
-@transaction.atomic
-def work_report_save(
-    *, actor: Any, work_order: WorkOrder, fault_phenomenon: str, cause_analysis: str, actions_taken: str,
-    preventive_suggestion: str = "", expected_version: int | None = None,
-) -> WorkReport:
-    """Write (or rewrite) the detailed service work report that a major fault needs (seed 003 §5.3.5)."""
-    work_order = _lock(work_order)
-    if not (is_assigned(actor, work_order) and _has(actor, PERM_CHANGE)) and not _has(actor, PERM_APPROVE):
-        raise PermissionDenied(_("The engineers on the job or a service manager write the work report."))
-    _require_status(work_order, (S.ON_SITE, S.COMPLETED), _("The work report is written once the work is done."))
-    values = {
-        "fault_phenomenon": _text(fault_phenomenon), "cause_analysis": _text(cause_analysis),
-        "actions_taken": _text(actions_taken), "preventive_suggestion": _text(preventive_suggestion),
-    }
-    messages = {
-        "fault_phenomenon": _("Describe the fault phenomenon."),
-        "cause_analysis": _("Write the cause analysis."),
-        "actions_taken": _("Describe the actions taken."),
-    }
-    errors = {name: [message] for name, message in messages.items() if not values[name]}
-    if errors:
-        raise ValidationError(errors)
-    report = WorkReport.objects.select_for_update().filter(work_order=work_order).first()
-    creating = report is None
-    if report is None:
-        report = WorkReport(work_order=work_order)
-    for name, value in values.items():
-        setattr(report, name, value)
-    report.author = _user(actor)
-    report.written_at = timezone.now()
-    save_versioned(report, expected_version=None if creating else expected_version, user=actor)
-    record_event(work_order, actor=actor, verb="work_report_saved", data={"work_report": report.pk})
-    return report
-
-
-# ---------------------------------------------------------------- fees
-
-def _require_fee_writer(actor: Any, work_order: WorkOrder, action: str) -> None:
-    _require(actor, f"workorders.{action}_feeline")
-    if not (_has(actor, PERM_DISPATCH, PERM_CLOSE) or is_assigned(actor, work_order)):
-        raise PermissionDenied(_("Only the service office or the engineers on the job record fees."))
-
-
-@transaction.atomic
-def fee_line_save(*, user: Any, instance: FeeLine, expected_version: int | None = None, **_ignored: Any) -> FeeLine:
-    """Add or change a fee of a chargeable job; the amount is quantity x unit price."""
-    creating = instance._state.adding
-    if not creating:
-        stored_wo = FeeLine.objects.filter(pk=instance.pk).values_list("work_order_id", flat=True).first()
-        if stored_wo is not None and stored_wo != instance.work_order_id:
-            raise ValidationError({"work_order": [_("A fee stays on its work order.")]})
-    work_order = _lock(instance.work_order)
-    _require_fee_writer(user, work_order, "add" if creating else "change")
-    if not work_order.chargeable:
-        raise ValidationError({"work_order": [_("This work order is not chargeable (in warranty or under contract).")]})
-    if work_order.status in (S.CLOSED, S.CANCELLED):
-        raise ValidationError({"work_order": [_("The fees of a closed or cancelled work order cannot change.")]})
-    instance.work_order = work_order
-    instance.description = _text(instance.description)
-    instance.full_clean(exclude=["amount"])
-    instance.amount = instance.compute_amount()
-    if instance.amount >= Decimal("1e12"):
-        raise ValidationError({"quantity": [_("The amount is too large.")]})
-    save_versioned(instance, expected_version=expected_version, user=user)
-    record_event(work_order, actor=user, verb="fee_added" if creating else "fee_changed",
-                 note=f"{instance.get_kind_display()} {instance.description} {instance.amount}",
-                 data={"fee_line": instance.pk, "amount": str(instance.amount)})
-    return instance
-
-
-@transaction.atomic
-def fee_line_delete(*, actor: Any, fee_line: FeeLine) -> None:
-    work_order = _lock(fee_line.work_order)
-    _require_fee_writer(actor, work_order, "delete")
-    if work_order.status in (S.CLOSED, S.CANCELLED):
-        raise ValidationError(_("The fees of a closed or cancelled work order cannot change."), code="closed")
-    note = f"{fee_line.get_kind_display()} {fee_line.description} {fee_line.amount}"
-    fee_line.delete()
-    record_event(work_order, actor=actor, verb="fee_removed", note=note)
-
-
-def fee_total(work_order: WorkOrder) -> Decimal:
-    return FeeLine.objects.filter(work_order=work_order).aggregate(total=Sum("amount"))["total"] or Decimal("0")

@@ -1,0 +1,66 @@
+"""Fees of a chargeable job: save, delete and the total."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from serviceloop.core.concurrency import save_versioned
+from serviceloop.core.timeline import record_event
+
+from ..models import FeeLine, WorkOrder
+from .common import S, _has, _lock, _require, _text
+from .work_orders import PERM_CLOSE, PERM_DISPATCH, is_assigned
+
+
+def _require_fee_writer(actor: Any, work_order: WorkOrder, action: str) -> None:
+    _require(actor, f"workorders.{action}_feeline")
+    if not (_has(actor, PERM_DISPATCH, PERM_CLOSE) or is_assigned(actor, work_order)):
+        raise PermissionDenied(_("Only the service office or the engineers on the job record fees."))
+
+
+@transaction.atomic
+def fee_line_save(*, user: Any, instance: FeeLine, expected_version: int | None = None, **_ignored: Any) -> FeeLine:
+    """Add or change a fee of a chargeable job; the amount is quantity x unit price."""
+    creating = instance._state.adding
+    if not creating:
+        stored_wo = FeeLine.objects.filter(pk=instance.pk).values_list("work_order_id", flat=True).first()
+        if stored_wo is not None and stored_wo != instance.work_order_id:
+            raise ValidationError({"work_order": [_("A fee stays on its work order.")]})
+    work_order = _lock(instance.work_order)
+    _require_fee_writer(user, work_order, "add" if creating else "change")
+    if not work_order.chargeable:
+        raise ValidationError({"work_order": [_("This work order is not chargeable (in warranty or under contract).")]})
+    if work_order.status in (S.CLOSED, S.CANCELLED):
+        raise ValidationError({"work_order": [_("The fees of a closed or cancelled work order cannot change.")]})
+    instance.work_order = work_order
+    instance.description = _text(instance.description)
+    instance.full_clean(exclude=["amount"])
+    instance.amount = instance.compute_amount()
+    if instance.amount >= Decimal("1e12"):
+        raise ValidationError({"quantity": [_("The amount is too large.")]})
+    save_versioned(instance, expected_version=expected_version, user=user)
+    record_event(work_order, actor=user, verb="fee_added" if creating else "fee_changed",
+                 note=f"{instance.get_kind_display()} {instance.description} {instance.amount}",
+                 data={"fee_line": instance.pk, "amount": str(instance.amount)})
+    return instance
+
+
+@transaction.atomic
+def fee_line_delete(*, actor: Any, fee_line: FeeLine) -> None:
+    work_order = _lock(fee_line.work_order)
+    _require_fee_writer(actor, work_order, "delete")
+    if work_order.status in (S.CLOSED, S.CANCELLED):
+        raise ValidationError(_("The fees of a closed or cancelled work order cannot change."), code="closed")
+    note = f"{fee_line.get_kind_display()} {fee_line.description} {fee_line.amount}"
+    fee_line.delete()
+    record_event(work_order, actor=actor, verb="fee_removed", note=note)
+
+
+def fee_total(work_order: WorkOrder) -> Decimal:
+    return FeeLine.objects.filter(work_order=work_order).aggregate(total=Sum("amount"))["total"] or Decimal("0")
