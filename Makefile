@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := serviceloop/static/vendor
 
-.PHONY: run test install install-dev assets messages migrate demo lint pytest pytest-pg ci-deps clean bench
+.PHONY: run test install install-dev assets messages migrate demo lint pytest pytest-pg pytest-plain ci-deps clean bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -66,6 +66,11 @@ test: install-dev ci-deps assets messages lint pytest
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 pytest-pg:
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# The same suite on SQLite with the fast paths off (serviceloop/core/fastpaths/README.md): the plain
+# ORM/DRF/simple-history paths must pass too (used by .ci/run).
+pytest-plain:
+	env -u DATABASE_URL SERVICELOOP_FASTPATHS=0 $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: install-dev
 	$(BIN)/python bench/run.py

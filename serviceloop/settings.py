@@ -1,7 +1,8 @@
 """ServiceLoop settings: one file, read from the environment with safe defaults.
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
-HTTPS, TIME_ZONE, EMAIL_URL-style EMAIL_* settings, WARRANTY_START_ORDER, COMPANY_NAME.
+HTTPS, TIME_ZONE, EMAIL_URL-style EMAIL_* settings, WARRANTY_START_ORDER, COMPANY_NAME,
+SERVICELOOP_FASTPATHS.
 """
 
 from __future__ import annotations
@@ -196,6 +197,10 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: attachments go through the access gate
 WHITENOISE_USE_FINDERS = True
+
+# Fast paths that rely on framework internals (serviceloop/core/fastpaths/README.md): on unless
+# SERVICELOOP_FASTPATHS is "0", "false" or "off"; off, the plain ORM/DRF/simple-history paths are used.
+FASTPATHS = env_bool("SERVICELOOP_FASTPATHS", True)
 
 # Attachments
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)

@@ -9,11 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and access")
 
     def ready(self) -> None:
-        from serviceloop.core import history_patch
+        from serviceloop.core.fastpaths import history
 
         from . import stamps
         from .roles import sync_roles_after_migrate
 
         post_migrate.connect(sync_roles_after_migrate)
         stamps.connect()
-        history_patch.install()  # one history manager class per model, not one per access
+        history.install_if_enabled()  # one history manager class per model, not one per access (FASTPATHS)

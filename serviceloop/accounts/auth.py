@@ -1,35 +1,15 @@
-"""API token authentication in one query, compiled once (core/compiled.py): the token, its user, the
-user's branch (the access scope reads it) and the cache stamp (``stamps``: the user's permissions then come from this process's cache)."""
+"""API token authentication: DRF's, with the token, its user, the user's branch and the cache stamp
+read in one compiled query when the fast paths are on (core/fastpaths/tokens.py)."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
+from rest_framework import authentication
 
-from serviceloop.core.compiled import CompiledQuery, str_param
-
-from . import stamps
-
-
-def _token_query(key: str):
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.select_related("user", "user__branch").annotate(cache_stamp=stamps.subquery()).filter(key=key)
-
-
-_TOKEN = CompiledQuery(_token_query, str_param(0))
+from serviceloop.core.fastpaths import tokens
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
-        model = self.get_model()
-        if model.__name__ != "Token" or model._meta.app_label != "authtoken":  # another token model: the stock way
+        if not tokens.applies(self.get_model()):  # fast paths off, or another token model: the stock way
             return super().authenticate_credentials(key)
-        try:
-            token = _TOKEN.get(key)
-        except model.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        stamps.remember(token.cache_stamp)
-        return (token.user, token)
+        return tokens.authenticate(key)

@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -37,11 +37,10 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .access import audit_denial, get_for_user, require_model_perm
-from .compiled import CompiledQuery, int_param
 from .concurrency import StaleEditError
 from .downloads import file_download
+from .fastpaths import gated
 from .models import Attachment
-from .scoping import Scope, has_model_perm, scope_of, scope_q
 from .timeline import record_event
 
 ACTION_FOR_METHOD = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "PUT": "change", "PATCH": "change",
@@ -166,18 +165,6 @@ class PlausibleDateField(serializers.DateField):
         return parsed
 
 
-class GatedLookup(CompiledQuery):
-    """A record by id through the gate for one kind of scope (``scoped``: the scope key is a parameter)."""
-
-    def __init__(self, build, *placeholders, scoped: str | None = None) -> None:
-        super().__init__(build, *placeholders)
-        self.scoped = scoped
-
-
-# (serializer class, field name, scope kind) -> the field's lookup through the gate, compiled once
-_GATED_LOOKUPS: dict[tuple[type, str, str], GatedLookup] = {}
-
-
 class GatedRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key the caller may only point at records they can see."""
 
@@ -193,51 +180,11 @@ class GatedRelatedField(serializers.PrimaryKeyRelatedField):
         if lookup is None:
             return super().to_internal_value(data)
         # what ``get_queryset().get(pk=data)`` does, without building and compiling the query each time
-        model = self.queryset.model
-        pk_field = model._meta.pk
-        try:
-            if isinstance(data, bool):
-                raise TypeError
-            pk = pk_field.get_prep_value(data)
-        except (TypeError, ValueError):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        low, high = connection.ops.integer_field_range(pk_field.get_internal_type())
-        request = self.context["request"]
-        scope = scope_of(request.user)
-        found = []
-        if (low is None or pk >= low) and (high is None or pk <= high) and has_model_perm(request.user, model, "view"):
-            found = lookup.all(pk) if lookup.scoped is None else lookup.all(pk, scope.key)
-        if len(found) != 1:
-            self.fail("does_not_exist", pk_value=data)
-        return found[0]
+        return gated.to_internal_value(self, lookup, data)
 
-    def _compiled_lookup(self) -> GatedLookup | None:
-        """The compiled lookup when the field is declared on its serializer class with its queryset as is."""
-        parent, request = self.parent, self.context.get("request")
-        if (
-            request is None or self.pk_field is not None or self.queryset is None
-            or self.queryset is not self._kwargs.get("queryset")  # replaced at run time
-            or type(self).get_queryset is not GatedRelatedField.get_queryset
-            or not isinstance(parent, serializers.Serializer)
-            or self.field_name not in type(parent)._declared_fields
-            or not isinstance(self.queryset.model._meta.pk, models.AutoField | models.BigAutoField)
-        ):
-            return None
-        scope = scope_of(request.user)
-        if scope.kind == "none":
-            return None
-        key = (type(parent), self.field_name, scope.kind)
-        lookup = _GATED_LOOKUPS.get(key)
-        if lookup is None:
-            base = self.queryset.all()
-            model, kind = base.model, scope.kind
-            if scope_q(model, scope) is None:  # the scope puts no filter on this model
-                lookup = GatedLookup(lambda pk: base.filter(pk=pk), int_param(0))
-            else:
-                lookup = GatedLookup(lambda pk, key: base.filter(scope_q(model, Scope(kind, key))).filter(pk=pk),
-                                     int_param(0), int_param(1), scoped=kind)
-            _GATED_LOOKUPS[key] = lookup
-        return lookup
+    def _compiled_lookup(self) -> gated.GatedLookup | None:
+        """The compiled lookup (core/fastpaths/gated.py); None: the plain ORM lookup."""
+        return gated.lookup_for(self, GatedRelatedField.get_queryset)
 
 
 class VersionedModelSerializer(serializers.ModelSerializer):

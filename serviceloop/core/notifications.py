@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .compiled import CompiledQuery, int_param
+from .fastpaths.compiled import CompiledQuery, int_param
 from .models import Notification
 
 log = logging.getLogger(__name__)

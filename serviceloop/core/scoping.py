@@ -18,6 +18,8 @@ from django.db.models import Q
 from serviceloop.accounts import stamps
 from serviceloop.accounts.stamps import StampedCache
 
+from .fastpaths import permcache
+
 ACTIONS = ("view", "add", "change", "delete")
 
 
@@ -51,10 +53,7 @@ def _access(user: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
         version = (bool(user.is_superuser), getattr(user, "access_stamp", None))
         cached = _ACCESS.get(user.pk, user, version=version)
         user._serviceloop_access = cached
-        if getattr(user, "_perm_cache", None) is None:  # what ModelBackend would read twice per request
-            user._user_perm_cache = set(cached[0])
-            user._group_perm_cache = set(cached[1])
-            user._perm_cache = set(cached[0] | cached[1])
+        permcache.prime(user, cached[0], cached[1])  # what ModelBackend would read twice per request
     return cached
 
 

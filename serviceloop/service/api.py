@@ -37,6 +37,7 @@ from serviceloop.core.api import (
     visible,
 )
 from serviceloop.core.concurrency import save_and_record
+from serviceloop.core.fastpaths.serializers import BuiltOnceFields as _BuiltOnceFields
 from serviceloop.core.models import Attachment, TimelineEvent, WorkCalendar
 from serviceloop.core.scoping import is_customer, scope_of
 from serviceloop.core.step_api import add_step_actions, allowed_steps_field
@@ -117,26 +118,6 @@ def _time_left(request: ServiceRequest, found: dict[str, Deadline]) -> int | Non
         return None
     left = [d.remaining for d in found.values() if d.is_open]
     return _minutes(min(left)) if left else None
-
-
-def _shallow_copy(field: serializers.Field) -> serializers.Field:
-    """``copy.copy(field)`` in a third of the time (fields are plain objects with a ``__dict__``)."""
-    clone = object.__new__(type(field))
-    clone.__dict__.update(field.__dict__)
-    return clone
-
-
-class _BuiltOnceFields:
-    """Serializer fields deep-copied from the declarations once per class, then shallow-copied per
-    instance (binding sets attributes on the copy only; the fields keep no other state)."""
-
-    def get_fields(self):
-        cls = type(self)
-        built = cls.__dict__.get("_built_fields")
-        if built is None:
-            built = super().get_fields()
-            cls._built_fields = built  # type: ignore[attr-defined]
-        return {name: _shallow_copy(field) for name, field in built.items()}
 
 
 class _ReadOnlyModelSerializer(_BuiltOnceFields, serializers.ModelSerializer):

@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 
 from serviceloop.assets.models import ServiceContract
 from serviceloop.assets.warranty import warranty_state
-from serviceloop.core.compiled import CompiledQuery, int_param
 from serviceloop.core.concurrency import check_version, save_versioned
+from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param, prefetch_rows
 from serviceloop.core.gcpause import gc_paused
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
@@ -128,7 +128,7 @@ def _target_met(request: ServiceRequest, target: str, *, actor: Any, at: datetim
     return True
 
 
-# intake's reads, compiled once (core/compiled.py): a unit's contracts, a unit's other open requests
+# intake's reads, compiled once (core/fastpaths/compiled.py): a unit's contracts, a unit's other open requests
 _CONTRACTS_OF_UNIT = CompiledQuery(lambda unit: ServiceContract.objects.filter(units=unit), int_param(0))
 _OPEN_FOR_UNIT = CompiledQuery(
     lambda unit, pk: ServiceRequest.objects.filter(unit=unit, status__in=OPEN_STATUSES).exclude(pk=pk).order_by("received_at"),
@@ -139,12 +139,7 @@ _OPEN_FOR_UNIT = CompiledQuery(
 def _with_contracts(unit: Any) -> None:
     """Read the unit's contracts (what ``unit.contracts.all()`` reads) into its prefetch cache, as
     ``prefetch_related("contracts")`` would: warranty_state reads them from there."""
-    cache = unit.__dict__.setdefault("_prefetched_objects_cache", {})
-    if "contracts" not in cache:
-        contracts = unit.contracts.get_queryset()
-        contracts._result_cache = _CONTRACTS_OF_UNIT.all(unit.pk)
-        contracts._prefetch_done = True
-        cache["contracts"] = contracts
+    prefetch_rows(unit, "contracts", _CONTRACTS_OF_UNIT, unit.pk)
 
 
 def _sla_columns(request: ServiceRequest, found: dict[str, Deadline]) -> tuple[datetime | None, bool]:

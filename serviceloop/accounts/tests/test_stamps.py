@@ -49,7 +49,8 @@ def create(client, world, side: str = "a", **extra):
                               "unit": records.unit.pk, "title": "报警", **extra}, format="json")
 
 
-def test_a_warm_create_reads_no_cached_table_and_the_stamp_with_the_token(world):
+def test_a_warm_create_reads_no_cached_table_and_the_stamp_with_the_token(world, settings):
+    settings.FASTPATHS = True  # the token query and the permission cache (core/fastpaths)
     client = token_client(world.cast.desk)
     assert create(client, world).status_code == 201
     with CaptureQueriesContext(connection) as ctx:

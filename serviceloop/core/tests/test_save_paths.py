@@ -1,5 +1,5 @@
-"""The cheaper write paths: a new record saved inside a transaction takes no savepoint of its own,
-and the history manager class of a model is built once."""
+"""The cheaper write paths: a new record saved inside a transaction takes no savepoint of its own
+(the history manager class built once: core/tests/test_fastpaths.py)."""
 
 from __future__ import annotations
 
@@ -53,15 +53,3 @@ def test_an_edit_still_claims_the_version_in_its_own_savepoint(cast):
         save_versioned(branch, expected_version=1, user=cast.desk)
     assert [q for q in ctx.captured_queries if "SAVEPOINT" in q["sql"]]
     assert branch.version == 2 and Branch.objects.get(pk=branch.pk).name == "华北"
-
-
-@pytest.mark.django_db
-def test_history_manager_class_is_built_once_and_works(cast):
-    branch = Branch.objects.create(code="NORTH", name="华北分公司")
-    first, second = branch.history, Branch.objects.get(pk=branch.pk).history
-    assert type(first) is type(second)
-    assert first.instance is branch and first.model is second.model
-    branch.name = "华北"
-    branch.save()
-    assert [h.history_type for h in branch.history.order_by("history_id")] == ["+", "~"]
-    assert Branch.history.filter(code="NORTH").count() == 2

@@ -1,5 +1,6 @@
 """Intake with its reads cached or compiled: the same request, SLA columns, warranty verdict and
-warnings as the plain ORM reads give, inside and outside HTTP requests."""
+warnings as the plain ORM reads give, inside and outside HTTP requests, with the fast paths
+(core/fastpaths) on and off."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ from serviceloop.service.sla.policies import spec_for_request
 from .factories import SlaPolicyFactory, new_request
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["fast paths", "plain paths"])
+def _fast_paths(request, settings):
+    settings.FASTPATHS = request.param
 
 
 @contextlib.contextmanager

@@ -9,6 +9,16 @@ relations and annotations included).
 
 Only for querysets whose parameters are plain integers or strings compared for equality (ids,
 keys); anything else keeps using the ORM.
+
+With the fast paths off (``fastpaths.enabled()``, asked on each call) ``all``/``get`` build the
+queryset with the real values and evaluate it: the plain ORM.
+
+Django internals used: ``QuerySet._prefetch_related_lookups``, ``._known_related_objects``,
+``._iterable_class``; ``query.get_compiler()`` and the compiler's ``as_sql``, ``select``,
+``klass_info``, ``col_count``, ``annotation_col_map``, ``has_composite_fields``,
+``get_converters``/``apply_converters``; ``django.db.models.query.get_related_populators``;
+``Model.from_db``; for ``prefetch_rows`` the instance's ``_prefetched_objects_cache`` and the
+queryset's ``_result_cache``/``_prefetch_done``.
 """
 
 from __future__ import annotations
@@ -19,8 +29,10 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet, prefetch_related_objects
 from django.db.models.query import get_related_populators
+
+from . import enabled
 
 _SENTINEL_INT = -1_999_999_000  # within every integer column's range, never an id
 
@@ -102,6 +114,8 @@ class CompiledQuery:
             self._plans[key] = plan
 
     def all(self, *values: int | str) -> list[Any]:
+        if not enabled():
+            return list(self._build(*values))
         db = self._db()
         plan = self._plan(db)
         if plan.sql is None:
@@ -129,6 +143,8 @@ class CompiledQuery:
 
     def get(self, *values: int | str) -> Any:
         """The one row, or the model's DoesNotExist / MultipleObjectsReturned as ``QuerySet.get`` raises them."""
+        if not enabled():
+            return self._build(*values).get()
         found = self.all(*values)
         if len(found) == 1:
             return found[0]
@@ -136,3 +152,19 @@ class CompiledQuery:
         if not found:
             raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
         raise model.MultipleObjectsReturned(f"get() returned more than one {model._meta.object_name} -- it returned {len(found)}!")
+
+
+def prefetch_rows(instance: Model, name: str, query: CompiledQuery, *values: int | str) -> None:
+    """Fill ``instance``'s prefetch cache for the many-valued relation ``name`` with the rows of
+    ``query`` (which must select exactly what ``getattr(instance, name).all()`` selects), as
+    ``prefetch_related(name)`` would; a relation already prefetched is left as it is.
+    Plain path: ``prefetch_related_objects([instance], name)``."""
+    if not enabled():
+        prefetch_related_objects([instance], name)
+        return
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    if name not in cache:
+        related = getattr(instance, name).get_queryset()
+        related._result_cache = query.all(*values)
+        related._prefetch_done = True
+        cache[name] = related

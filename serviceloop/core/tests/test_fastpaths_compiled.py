@@ -1,5 +1,7 @@
-"""Queries compiled once (core/compiled.py) give what their querysets give, and the gated foreign
-keys of the API that use them accept and refuse exactly what the ORM lookup would."""
+"""Queries compiled once (core/fastpaths/compiled.py) give what their querysets give, and the gated
+foreign keys of the API that use them (core/fastpaths/gated.py) accept and refuse exactly what the
+ORM lookup would. The fast paths are on here whatever SERVICELOOP_FASTPATHS says (the plain paths
+are what they are compared with)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,16 @@ from serviceloop.accounts import stamps
 from serviceloop.assets.models import ServiceContract, Unit
 from serviceloop.assets.tests.factories import UnitFactory
 from serviceloop.core.api import GatedRelatedField
-from serviceloop.core.compiled import CompiledQuery, int_param, str_param
+from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param, str_param
 from serviceloop.customers.models import Customer
 from tests.api.world import build_world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_paths_on(settings):
+    settings.FASTPATHS = True
 
 UNITS = CompiledQuery(
     lambda pk: Unit.objects.select_related("so_line__order", "product_model", "site", "customer").filter(pk=pk),

@@ -2,13 +2,22 @@
 (``HistoryManager.from_queryset(HistoricalQuerySet)``, which walks the queryset's members with
 ``inspect``): some 0.3 ms per saved record, since each save reads it to write the history row.
 ``install()`` keeps one such class per descriptor; every access still gets its own manager instance
-for its model and record, as before."""
+for its model and record, as before.
+
+django-simple-history internals used: ``simple_history.manager.HistoryDescriptor.__get__`` (replaced)
+and its ``manager_class``, ``queryset_class`` and ``model`` attributes.
+
+Read at start-up only: ``accounts.apps.AccountsConfig.ready`` installs the patch when the fast paths
+are on (``override_settings(FASTPATHS=...)`` does not add or remove it; ``install``/``uninstall`` do).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from simple_history.manager import HistoryDescriptor
+
+from . import enabled
 
 _original_get = HistoryDescriptor.__get__
 
@@ -23,8 +32,24 @@ def _get(self: HistoryDescriptor, instance: Any, owner: Any) -> Any:
 
 
 def install() -> None:
-    """Once, from an app's ``ready`` (idempotent)."""
+    """Once, from an app's ``ready`` (idempotent); only when the installed descriptor is the one this was
+    written against (it keeps its manager and queryset classes as attributes)."""
     if HistoryDescriptor.__get__ is _original_get and {"manager_class", "queryset_class"} <= set(
         HistoryDescriptor.__init__.__code__.co_names
     ):
         HistoryDescriptor.__get__ = _get  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """The library's own ``__get__`` again."""
+    HistoryDescriptor.__get__ = _original_get  # type: ignore[method-assign]
+
+
+def installed() -> bool:
+    return HistoryDescriptor.__get__ is _get
+
+
+def install_if_enabled() -> None:
+    """What start-up does: the patch when the fast paths are on, the library as it is otherwise."""
+    if enabled():
+        install()
