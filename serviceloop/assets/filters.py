@@ -1,28 +1,17 @@
 import django_filters
-from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from serviceloop.accounts.models import Branch
+from serviceloop.core.filters import StyledFilterSet
 from serviceloop.customers.models import Customer
 
 from .choices import ServiceClass, UnitStatus, WarrantyState
 from .models import ProductModel, SalesOrder, ServiceContract, Unit
 
 
-class _Styled(django_filters.FilterSet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            if isinstance(field.widget, forms.DateInput):
-                field.widget.input_type = "date"
-                field.widget.attrs.setdefault("class", "form-control form-control-sm")
-            else:
-                field.widget.attrs.setdefault("class", "form-select form-select-sm")
-
-
-class UnitFilter(_Styled):
+class UnitFilter(StyledFilterSet):
     product_model = django_filters.ModelChoiceFilter(label=_("product model"), queryset=ProductModel.objects.all(),
                                                      empty_label=_("all"))
     service_class = django_filters.ChoiceFilter(label=_("service class"), field_name="product_model__service_class",
@@ -62,7 +51,7 @@ class UnitFilter(_Styled):
         return queryset
 
 
-class SalesOrderFilter(_Styled):
+class SalesOrderFilter(StyledFilterSet):
     branch = django_filters.ModelChoiceFilter(label=_("branch"), field_name="customer__branch",
                                               queryset=Branch.objects.all(), empty_label=_("all"))
     order_date_from = django_filters.DateFilter(label=_("from"), field_name="order_date", lookup_expr="gte")
@@ -73,7 +62,7 @@ class SalesOrderFilter(_Styled):
         fields = ["branch", "order_date_from", "order_date_to"]
 
 
-class ContractFilter(_Styled):
+class ContractFilter(StyledFilterSet):
     ACTIVE_CHOICES = [("active", _("in force today")), ("expired", _("expired")), ("future", _("not yet started"))]
     state = django_filters.ChoiceFilter(label=_("period"), choices=ACTIVE_CHOICES, method="filter_state",
                                         empty_label=_("all"))
@@ -95,7 +84,7 @@ class ContractFilter(_Styled):
         return queryset
 
 
-class ProductModelFilter(_Styled):
+class ProductModelFilter(StyledFilterSet):
     service_class = django_filters.ChoiceFilter(label=_("service class"), choices=ServiceClass.choices,
                                                 empty_label=_("all"))
 

@@ -40,7 +40,8 @@ def _step_object(view: Any, workflow: Workflow, step: StepDef) -> Any:
     request = view.request
     model = workflow.model
     try:
-        require_model_perm(request, model, "view")  # a role without these records at all: 403
+        if getattr(view, "step_role_refusal", True):
+            require_model_perm(request, model, "view")  # a role without these records at all: 403
         obj = get_for_user(request, model, step.gate_for(request.user), queryset=view.step_queryset(),
                            pk=view.kwargs["pk"])
     except Http404:
@@ -101,7 +102,9 @@ def add_step_actions(viewset: type, workflow: Workflow, *, detail_serializer: ty
     """Give ``viewset`` one POST action per declared API step of ``workflow`` (before the router sees it).
 
     The viewset provides ``step_queryset()`` (what the step reads of the record) and ``step_detail(pk)``
-    (the answer after a step); ``_input`` comes from core.api.GatedQuerysetMixin.
+    (the answer after a step); ``_input`` comes from core.api.GatedQuerysetMixin. A viewset whose
+    records a role without the view permission must not learn about sets ``step_role_refusal = False``
+    (404 for them too, instead of 403).
     """
     for step in workflow:
         if not step.api:

@@ -241,17 +241,9 @@ class StepView(LoginRequiredMixin, View):
         return step, obj
 
     def _form(self, request: HttpRequest, step: StepDef, obj: Any, bound: bool) -> Any:
-        if step.form is None:
-            return None
-        initial = {"version": getattr(obj, "version", None)}
-        if step.initial is not None:
-            initial.update(step.initial(request.user, obj))
-        kwargs = step.form_kwargs(request.user, obj) if step.form_kwargs is not None else {}
-        data = files = None
-        if bound:
-            data, files = request.POST, (request.FILES if step.multipart else None)
-        form = step.form(data, files, initial=initial, **kwargs)
-        self.prepare_form(form)
+        form = step_form(step, request, obj, bound=bound)
+        if form is not None:
+            self.prepare_form(form)
         return form
 
     def prepare_form(self, form: Any) -> None:
@@ -293,6 +285,20 @@ class StepView(LoginRequiredMixin, View):
         message = decl.done(data, result) if decl.done is not None else None
         messages.success(request, message or _("Done: %(step)s.") % {"step": decl.title or decl.label})
         return redirect(self.back_url(obj))
+
+
+def step_form(step: StepDef, request: HttpRequest, obj: Any, *, bound: bool, auto_id: str = "id_%s") -> Any:
+    """The step's form for this user and record (bound to the POST when ``bound``); None without one."""
+    if step.form is None:
+        return None
+    initial = {"version": getattr(obj, "version", None)}
+    if step.initial is not None:
+        initial.update(step.initial(request.user, obj))
+    kwargs = step.form_kwargs(request.user, obj) if step.form_kwargs is not None else {}
+    data = files = None
+    if bound:
+        data, files = request.POST, (request.FILES if step.multipart else None)
+    return step.form(data, files, initial=initial, auto_id=auto_id, **kwargs)
 
 
 def _int(value: Any) -> int | None:

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from serviceloop.accounts.models import Branch
-from serviceloop.assets.filters import _Styled
+from serviceloop.core.filters import StyledFilterSet
 from serviceloop.customers.models import Customer
 
 from .choices import Priority, RequestChannel, RequestStatus, RequestType, Severity
@@ -16,7 +16,7 @@ from .models import ServiceRequest
 BREACH_CHOICES = [("1", _("breached")), ("0", _("within target"))]
 
 
-class RequestFilter(_Styled):
+class RequestFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(label=_("status"), choices=RequestStatus.choices, empty_label=_("all"))
     priority = django_filters.ChoiceFilter(label=_("priority"), choices=Priority.choices, empty_label=_("all"))
     severity = django_filters.ChoiceFilter(label=_("severity"), choices=Severity.choices, empty_label=_("all"))

@@ -10,14 +10,12 @@ Reads go through the access gate; every write is one call of a service in workor
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -30,26 +28,33 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from serviceloop.accounts.models import Branch, EngineerProfile, Skill
-from serviceloop.assets.models import SalesOrder, Unit
+from serviceloop.assets.models import Unit
 from serviceloop.core.access import audit_denial, get_for_user
 from serviceloop.core.api import (
     DETAIL_SCHEMA,
-    AttachmentSerializer,
     FirstRendererNegotiation,
     GatedModelViewSet,
     GatedQuerysetMixin,
     GatedRelatedField,
-    PlausibleDateField,
     VersionedModelSerializer,
     _require,
     visible,
 )
 from serviceloop.core.pdf import pdf_bytes_response
+from serviceloop.core.step_api import add_step_actions, allowed_steps_field
 from serviceloop.customers.models import Customer
 from serviceloop.service.models import ServiceRequest
 
 from . import documents, selectors, services
 from .choices import FeeKind, HelpRequestStatus, ReportStatus, WorkOrderStatus, WorkResult
+from .inputs import (
+    REASON,
+    TEXT,
+    WorkOrderCreateSerializer,
+    WorkOrderNoteSerializer,
+    WorkOrderPlanSerializer,
+    WorkOrderReasonSerializer,
+)
 from .models import (
     TRANSITIONS,
     FeeLine,
@@ -65,24 +70,11 @@ from .models import (
     WorkReport,
 )
 from .signatures import MAX_BYTES
+from .steps import WORK_ORDER_STEPS
 
 TIMESTAMPS = ["created_at", "updated_at"]
-TEXT = 5000
-REASON = 2000
-EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(2199, 12, 31, tzinfo=dt.UTC)
 CONFLICT = OpenApiResponse(DETAIL_SCHEMA, description="The record was changed since the version sent.")
 PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
-
-
-class PlausibleDateTimeField(serializers.DateTimeField):
-    """A time between 1900 and 2199 (anything else is a typing error and would overflow time zone math)."""
-
-    def to_internal_value(self, value):
-        parsed = super().to_internal_value(value)
-        if not EARLIEST <= parsed <= LATEST:
-            raise serializers.ValidationError(_("Enter a time between 1900 and 2199."), code="range")
-        return parsed
 
 
 def _user_of(profile: EngineerProfile | None) -> Any:
@@ -193,13 +185,15 @@ class WorkOrderDetailSerializer(WorkOrderSerializer):
     tests = TestRecordSerializer(many=True, read_only=True)
     labour = LabourEntrySerializer(many=True, read_only=True)
     allowed_moves = serializers.SerializerMethodField()
+    allowed_steps = serializers.SerializerMethodField()
     close_blockers = serializers.SerializerMethodField()
 
     class Meta(WorkOrderSerializer.Meta):
         fields = [*WorkOrderSerializer.Meta.fields, "dispatched_by", "dispatched_at", "approved_by", "approved_at",
                   "accepted_at", "contacted_at", "arrived_at", "completed_at", "closed_at", "work_done",
                   "parts_used", "escalation_plan", "escalation_planned_at", "billing_sales_order", "cancel_reason",
-                  "team", "visits", "progress_notes", "tests", "labour", "allowed_moves", "close_blockers"]
+                  "team", "visits", "progress_notes", "tests", "labour", "allowed_moves", "allowed_steps",
+                  "close_blockers"]
         read_only_fields = fields
 
     @extend_schema_field(AssignmentSerializer(many=True))
@@ -210,6 +204,10 @@ class WorkOrderDetailSerializer(WorkOrderSerializer):
                                                help_text=gettext_lazy("Moves the status allows now.")))
     def get_allowed_moves(self, obj: WorkOrder) -> list[str]:
         return [move for move in TRANSITIONS if obj.can(move)]
+
+    @allowed_steps_field(WORK_ORDER_STEPS)
+    def get_allowed_steps(self, obj: WorkOrder) -> list[str]:
+        return WORK_ORDER_STEPS.allowed_keys(self.context["request"].user, obj)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_close_blockers(self, obj: WorkOrder) -> list[str]:
@@ -237,101 +235,6 @@ class EngineerRankSerializer(serializers.Serializer):
 
     def get_name(self, obj: selectors.EngineerRank) -> str:
         return str(obj.engineer.user)
-
-
-# --- input serializers -----------------------------------------------------------------------
-
-
-class WorkOrderCreateSerializer(serializers.Serializer):
-    request = GatedRelatedField(queryset=ServiceRequest.objects.all(),
-                                help_text=gettext_lazy("The service request (CSI) to serve on site."))
-    description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
-    work_instruction = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
-    planned_date = PlausibleDateField(required=False, allow_null=True, default=None)
-    required_skill = GatedRelatedField(queryset=Skill.objects.all(), required=False, allow_null=True, default=None)
-
-
-class WorkOrderPlanSerializer(serializers.Serializer):
-    description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
-    work_instruction = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
-    planned_date = PlausibleDateField(required=False, allow_null=True)
-    required_skill = GatedRelatedField(queryset=Skill.objects.all(), required=False, allow_null=True)
-    chargeable = serializers.BooleanField(required=False)
-    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-
-
-class WorkOrderAssignSerializer(serializers.Serializer):
-    lead = GatedRelatedField(queryset=EngineerProfile.objects.all(), help_text=gettext_lazy("Engineer profile id."))
-    helpers = GatedRelatedField(queryset=EngineerProfile.objects.all(), many=True, required=False, default=list)
-    planned_date = PlausibleDateField(required=False, allow_null=True)
-    work_instruction = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
-    note = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
-
-
-class WorkOrderNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
-
-
-class WorkOrderReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON, allow_blank=True)
-
-
-class WorkOrderContactedSerializer(WorkOrderNoteSerializer):
-    at = PlausibleDateTimeField(required=False, allow_null=True, default=None,
-                                help_text=gettext_lazy("When the customer was called; now when left out."))
-
-
-class VisitPositionSerializer(WorkOrderNoteSerializer):
-    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False,
-                                        allow_null=True, default=None)
-    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180,
-                                         required=False, allow_null=True, default=None)
-    at = PlausibleDateTimeField(required=False, allow_null=True, default=None)
-
-
-class ProgressNoteInputSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=TEXT)
-    day = PlausibleDateField(required=False, allow_null=True, default=None)
-
-
-class TestRecordInputSerializer(serializers.Serializer):
-    item = serializers.CharField(max_length=200)
-    result = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    passed = serializers.BooleanField()
-
-
-class LabourInputSerializer(serializers.Serializer):
-    day = PlausibleDateField()
-    hours = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0, max_value=24)
-    engineer = GatedRelatedField(queryset=EngineerProfile.objects.all(), required=False, allow_null=True,
-                                 default=None, help_text=gettext_lazy("Engineer profile id; yourself when left out."))
-    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-class WorkOrderPartsSerializer(serializers.Serializer):
-    parts_used = serializers.CharField(max_length=TEXT, allow_blank=True)
-
-
-class PhotoUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=True, use_url=False)
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-class WorkOrderResultSerializer(serializers.Serializer):
-    result = serializers.ChoiceField(choices=WorkResult.choices)
-    work_done = serializers.CharField(max_length=TEXT, allow_blank=True)
-    escalation_plan = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
-    parts_used = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, allow_null=True,
-                                       default=None)
-
-
-class EscalationPlanSerializer(serializers.Serializer):
-    plan = serializers.CharField(max_length=TEXT, allow_blank=True)
-
-
-class LinkSalesOrderSerializer(serializers.Serializer):
-    sales_order = GatedRelatedField(queryset=SalesOrder.objects.all(), allow_null=True,
-                                    help_text=gettext_lazy("The SO that bills the fees; null unlinks."))
 
 
 # --- work orders -----------------------------------------------------------------------------
@@ -401,13 +304,13 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
     def _wo(self) -> WorkOrder:
         return _fetch(self.request, WorkOrder, self.kwargs["pk"])
 
-    def _move(self, serializer_class: type | None, call: Callable[[WorkOrder, dict[str, Any]], Any],
-              *perms: str) -> Response:
-        obj = self._wo()
-        _precheck(self.request, *perms)
-        data = self._input(serializer_class) if serializer_class is not None else {}
-        _act(self.request, lambda: call(obj, data))
-        return self._detail(obj.pk)
+    step_role_refusal = False  # a role without work orders gets 404 like an outsider (as before the steps)
+
+    def step_queryset(self):
+        return WorkOrder.objects.select_related("request", "customer", "branch", "updated_by")
+
+    def step_detail(self, pk: int) -> Response:
+        return self._detail(pk)
 
     def create(self, request, *args, **kwargs):
         _require(request, WorkOrder, "add")
@@ -418,39 +321,20 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
         return response
 
     def partial_update(self, request, *args, **kwargs):
+        """The declared "edit" step (its blocker, then the service), as PATCH of the resource."""
         obj = self._wo()
-        _precheck(request, services.PERM_ADD, services.PERM_DISPATCH)
+        blocked = WORK_ORDER_STEPS.blocked("edit", request.user, obj)
+        if blocked is not None and blocked.forbidden:
+            audit_denial(request, action="change", target=request.path, outcome="forbidden")
+            raise exceptions.PermissionDenied(blocked.reason)
         data = self._input(WorkOrderPlanSerializer)
-        version = data.pop("version", None)
-        _act(request, lambda: services.work_order_update(actor=request.user, work_order=obj,
-                                                         expected_version=version, **data))
+        _act(request, lambda: WORK_ORDER_STEPS.run("edit", request.user, obj, data))
         return self._detail(obj.pk)
 
     def update(self, request, *args, **kwargs):  # PUT is not offered (http_method_names)
         raise exceptions.MethodNotAllowed(request.method)
 
-    # --- dispatch and approval ------------------------------------------------------------------
-
-    @_move_schema(WorkOrderAssignSerializer, gettext_lazy("Assign the lead engineer and helpers (dispatcher)"))
-    @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
-        def call(obj, d):
-            extra = {k: d[k] for k in ("planned_date", "work_instruction") if k in d}
-            return services.work_order_assign(actor=request.user, work_order=obj, lead=_user_of(d["lead"]),
-                                              helpers=[p.user for p in d["helpers"]], note=d["note"], **extra)
-        return self._move(WorkOrderAssignSerializer, call, services.PERM_DISPATCH)
-
-    @_move_schema(WorkOrderNoteSerializer, gettext_lazy("Approve the dispatch (service manager)"))
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._move(WorkOrderNoteSerializer, lambda obj, d: services.work_order_approve(
-            actor=request.user, work_order=obj, note=d["note"]), services.PERM_APPROVE)
-
-    @_move_schema(WorkOrderReasonSerializer, gettext_lazy("Return the dispatch to the dispatcher (service manager)"))
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self._move(WorkOrderReasonSerializer, lambda obj, d: services.work_order_reject(
-            actor=request.user, work_order=obj, reason=d["reason"]), services.PERM_APPROVE)
+    # --- reads beside the steps (the steps' actions come from steps.py: add_step_actions below) ----
 
     @extend_schema(responses={200: EngineerRankSerializer(many=True)},
                    summary=gettext_lazy("Engineers ranked for this work order, with the parts of each score"))
@@ -462,119 +346,6 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
             raise exceptions.PermissionDenied(_("Only a dispatcher may rank engineers."))
         obj = WorkOrder.objects.select_related("unit", "site", "customer", "required_skill").get(pk=obj.pk)
         return Response(EngineerRankSerializer(selectors.rank_engineers(request.user, obj), many=True).data)
-
-    # --- the engineers --------------------------------------------------------------------------
-
-    @_move_schema(None, gettext_lazy("Accept the job (assigned engineer)"))
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        return self._move(None, lambda obj, d: services.work_order_accept(actor=request.user, work_order=obj))
-
-    @_move_schema(WorkOrderReasonSerializer, gettext_lazy("Decline the job with a reason (assigned engineer)"))
-    @action(detail=True, methods=["post"])
-    def decline(self, request, pk=None):
-        return self._move(WorkOrderReasonSerializer, lambda obj, d: services.work_order_decline(
-            actor=request.user, work_order=obj, reason=d["reason"]))
-
-    @_move_schema(WorkOrderContactedSerializer, gettext_lazy("The customer was contacted (meets the contact target)"))
-    @action(detail=True, methods=["post"])
-    def contacted(self, request, pk=None):
-        return self._move(WorkOrderContactedSerializer, lambda obj, d: services.work_order_contacted(
-            actor=request.user, work_order=obj, note=d["note"], at=d["at"]))
-
-    def _record(self, serializer_class: type, out: type, call: Callable[[WorkOrder, dict[str, Any]], Any],
-                code: int = status.HTTP_201_CREATED) -> Response:
-        obj = self._wo()
-        data = self._input(serializer_class)
-        record = _act(self.request, lambda: call(obj, data))
-        return Response(out(record, context=self.get_serializer_context()).data, status=code)
-
-    @_move_schema(VisitPositionSerializer, gettext_lazy("Check in on site (meets the arrival target)"), VisitSerializer, 201)
-    @action(detail=True, methods=["post"], url_path="check-in")
-    def check_in(self, request, pk=None):
-        return self._record(VisitPositionSerializer, VisitSerializer, lambda obj, d: services.work_order_check_in(
-            actor=request.user, work_order=obj, **d))
-
-    @_move_schema(VisitPositionSerializer, gettext_lazy("Check out"), VisitSerializer)
-    @action(detail=True, methods=["post"], url_path="check-out")
-    def check_out(self, request, pk=None):
-        return self._record(VisitPositionSerializer, VisitSerializer, lambda obj, d: services.work_order_check_out(
-            actor=request.user, work_order=obj, **d), code=status.HTTP_200_OK)
-
-    @_move_schema(ProgressNoteInputSerializer, gettext_lazy("Daily progress report"), ProgressNoteSerializer, 201)
-    @action(detail=True, methods=["post"])
-    def progress(self, request, pk=None):
-        return self._record(ProgressNoteInputSerializer, ProgressNoteSerializer,
-                            lambda obj, d: services.work_order_add_progress(actor=request.user, work_order=obj, **d))
-
-    @_move_schema(TestRecordInputSerializer, gettext_lazy("A test done per the work instruction"), TestRecordSerializer, 201)
-    @action(detail=True, methods=["post"])
-    def tests(self, request, pk=None):
-        return self._record(TestRecordInputSerializer, TestRecordSerializer,
-                            lambda obj, d: services.work_order_add_test(actor=request.user, work_order=obj, **d))
-
-    @_move_schema(LabourInputSerializer, gettext_lazy("Labour hours of one engineer on one day"),
-                  LabourEntrySerializer)
-    @action(detail=True, methods=["post"])
-    def hours(self, request, pk=None):
-        return self._record(LabourInputSerializer, LabourEntrySerializer, lambda obj, d: services.work_order_log_hours(
-            actor=request.user, work_order=obj, day=d["day"], hours=d["hours"], engineer=_user_of(d["engineer"]),
-            note=d["note"]), code=status.HTTP_200_OK)
-
-    @_move_schema(WorkOrderPartsSerializer, gettext_lazy("Parts used (free text)"))
-    @action(detail=True, methods=["post"])
-    def parts(self, request, pk=None):
-        return self._move(WorkOrderPartsSerializer, lambda obj, d: services.work_order_record_parts(
-            actor=request.user, work_order=obj, parts_used=d["parts_used"]))
-
-    @extend_schema(request={"multipart/form-data": PhotoUploadSerializer}, responses={201: AttachmentSerializer},
-                   summary=gettext_lazy("A photo taken on site"))
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
-    def photos(self, request, pk=None):
-        obj = self._wo()
-        data = self._input(PhotoUploadSerializer)
-        try:
-            attachment = _act(request, lambda: services.work_order_add_photo(
-                actor=request.user, work_order=obj, upload=data["file"], description=data["description"]))
-        except DjangoValidationError as exc:
-            if getattr(exc, "code", None) in {"extension", "empty", "size", "content"}:
-                raise exceptions.ValidationError({"file": list(exc.messages)}) from None
-            raise
-        return Response(AttachmentSerializer(attachment, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
-
-    @_move_schema(WorkOrderResultSerializer, gettext_lazy("Record the result (completes the work order)"))
-    @action(detail=True, methods=["post"])
-    def result(self, request, pk=None):
-        return self._move(WorkOrderResultSerializer, lambda obj, d: services.work_order_record_result(
-            actor=request.user, work_order=obj, **d))
-
-    @_move_schema(EscalationPlanSerializer, gettext_lazy("The technical or process department's plan for an escalation"))
-    @action(detail=True, methods=["post"], url_path="escalation-plan")
-    def escalation_plan(self, request, pk=None):
-        return self._move(EscalationPlanSerializer, lambda obj, d: services.work_order_record_escalation_plan(
-            actor=request.user, work_order=obj, plan=d["plan"]))
-
-    # --- office ---------------------------------------------------------------------------------
-
-    @_move_schema(WorkOrderNoteSerializer, gettext_lazy("Close a completed work order"))
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self._move(WorkOrderNoteSerializer, lambda obj, d: services.work_order_close(
-            actor=request.user, work_order=obj, note=d["note"]), services.PERM_CLOSE)
-
-    @_move_schema(WorkOrderReasonSerializer, gettext_lazy("Cancel the work order"))
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        return self._move(WorkOrderReasonSerializer, lambda obj, d: services.work_order_cancel(
-            actor=request.user, work_order=obj, reason=d["reason"]), services.PERM_DISPATCH, services.PERM_CLOSE)
-
-    @_move_schema(LinkSalesOrderSerializer, gettext_lazy("Link the sales order that bills the fees"))
-    @action(detail=True, methods=["post"], url_path="link-sales-order")
-    def link_sales_order(self, request, pk=None):
-        return self._move(LinkSalesOrderSerializer, lambda obj, d: services.work_order_link_sales_order(
-            actor=request.user, work_order=obj, sales_order=d["sales_order"]), services.PERM_CLOSE,
-            services.PERM_DISPATCH)
 
     # --- print-outs -----------------------------------------------------------------------------
 
@@ -592,6 +363,9 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
         obj = self._wo()
         _require(request, FeeLine, "view")
         return pdf_bytes_response(documents.fee_statement_pdf(obj), f"{obj.number}-fees.pdf")
+
+
+add_step_actions(WorkOrderViewSet, WORK_ORDER_STEPS, detail_serializer=WorkOrderDetailSerializer)
 
 
 # --- help requests ---------------------------------------------------------------------------

@@ -15,3 +15,5 @@ class WorkOrdersConfig(AppConfig):
 
         for verb, label in OURS.items():
             VERB_LABELS.setdefault(verb, label)
+
+        from . import steps  # noqa: F401 (the work order steps, and the new work order on a request)

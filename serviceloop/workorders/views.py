@@ -28,24 +28,25 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from serviceloop.assets.filters import _Styled
 from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
 from serviceloop.core.concurrency import StaleEditError
 from serviceloop.core.excel import export_rows
-from serviceloop.core.generic import Step, is_htmx, record_panels
+from serviceloop.core.filters import StyledFilterSet
+from serviceloop.core.generic import is_htmx, record_panels
 from serviceloop.core.listing import Column, ListPage, ListSpec
 from serviceloop.core.pdf import pdf_bytes_response
+from serviceloop.core.scoping import is_customer
+from serviceloop.core.steps import StepView, step_form
 from serviceloop.service.models import ServiceRequest
 
-from . import documents, forms, selectors, services
+from . import documents, forms, rules, selectors, services
 from .choices import (
-    ESCALATED_RESULTS,
-    FIELD_STATUSES,
     AssignmentRole,
     HelpRequestStatus,
     WorkOrderStatus,
 )
-from .models import FeeLine, HelpRequest, ServiceReport, WorkOrder, WorkOrderAssignment
+from .models import FeeLine, HelpRequest, ServiceReport, WorkOrder, WorkOrderAssignment, WorkReport
+from .steps import WORK_ORDER_STEPS
 
 S = WorkOrderStatus
 PERM_CHANGE = services.PERM_CHANGE
@@ -70,10 +71,6 @@ def _wo_queryset() -> QuerySet[WorkOrder]:
 
 
 # ---------------------------------------------------------------- helpers
-
-def is_customer(user: Any) -> bool:
-    return bool(getattr(user, "customer_id", None))
-
 
 def _refuse(request: HttpRequest, target: str, message: str | None = None) -> PermissionDenied:
     audit_denial(request, action="change", target=target, outcome="forbidden")
@@ -155,7 +152,7 @@ WO_COLUMNS = [
 ]
 
 
-class WorkOrderFilter(_Styled):
+class WorkOrderFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=WorkOrderStatus.choices,
                                          empty_label=gettext_lazy("all"))
     chargeable = django_filters.BooleanFilter(label=gettext_lazy("chargeable"))
@@ -254,7 +251,7 @@ def help_search(queryset: QuerySet, text: str) -> QuerySet:
                            | Q(work_order__customer__name__icontains=text))
 
 
-class HelpRequestFilter(_Styled):
+class HelpRequestFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=HelpRequestStatus.choices,
                                          empty_label=gettext_lazy("all"))
 
@@ -321,143 +318,6 @@ def work_order_create(request: HttpRequest, request_pk: int) -> HttpResponse:
 
 # ---------------------------------------------------------------- the work order page and its steps
 
-STEPS: dict[str, tuple[Any, str, bool, str]] = {
-    "assign": (gettext_lazy("Assign engineers"), "primary", False, "people"),
-    "approve": (gettext_lazy("Approve dispatch"), "success", False, "check2-circle"),
-    "reject": (gettext_lazy("Return to dispatcher"), "outline-warning", False, "arrow-return-left"),
-    "accept": (gettext_lazy("Accept job"), "success", True, "hand-thumbs-up"),
-    "decline": (gettext_lazy("Decline job"), "outline-danger", False, "hand-thumbs-down"),
-    "contacted": (gettext_lazy("Customer contacted"), "primary", True, "telephone"),
-    "check_in": (gettext_lazy("Check in on site"), "primary", True, "geo-alt"),
-    "check_out": (gettext_lazy("Check out"), "outline-primary", True, "box-arrow-right"),
-    "progress": (gettext_lazy("Progress note"), "outline-primary", False, "journal-text"),
-    "test": (gettext_lazy("Test done"), "outline-primary", False, "clipboard-check"),
-    "hours": (gettext_lazy("Labour hours"), "outline-primary", False, "clock"),
-    "parts": (gettext_lazy("Parts used"), "outline-primary", False, "gear"),
-    "photo": (gettext_lazy("Add photo"), "outline-primary", False, "camera"),
-    "result": (gettext_lazy("Record result"), "success", False, "flag"),
-    "report": (gettext_lazy("Service report"), "primary", False, "file-earmark-check"),
-    "work_report": (gettext_lazy("Service work report"), "outline-primary", False, "file-earmark-text"),
-    "help": (gettext_lazy("Ask headquarters for help"), "outline-secondary", False, "life-preserver"),
-    "escalation_plan": (gettext_lazy("Record escalation plan"), "outline-primary", False, "diagram-3"),
-    "close": (gettext_lazy("Close work order"), "success", False, "check2-all"),
-    "edit": (gettext_lazy("Edit planning"), "outline-secondary", False, "pencil"),
-    "cancel": (gettext_lazy("Cancel work order"), "outline-danger", False, "x-circle"),
-}
-PAGE_STEPS = {"assign": "workorders:assign", "report": "workorders:report", "work_report": "workorders:work_report",
-              "help": "workorders:help_create"}
-STEP_FORMS: dict[str, Any] = {
-    "approve": forms.NoteForm,
-    "reject": forms.ReasonForm,
-    "accept": forms.EmptyForm,
-    "decline": forms.ReasonForm,
-    "contacted": forms.NoteForm,
-    "check_in": forms.PositionForm,
-    "check_out": forms.PositionForm,
-    "progress": forms.ProgressForm,
-    "test": forms.TestForm,
-    "hours": forms.HoursForm,
-    "parts": forms.PartsForm,
-    "photo": forms.PhotoForm,
-    "result": forms.ResultForm,
-    "escalation_plan": forms.EscalationPlanForm,
-    "close": forms.NoteForm,
-    "edit": forms.PlanForm,
-    "cancel": forms.CancelForm,
-    "link_sales_order": forms.SalesOrderForm,
-}
-STEP_TITLES = {"link_sales_order": gettext_lazy("Billing sales order")}
-# steps of roles without the "change work order" permission (service desk closes, the technical
-# department records its plan): the gate checks "view", the service checks the role
-VIEW_GATED = {"close", "escalation_plan", "link_sales_order"}
-MULTIPART = {"photo"}
-GEOLOCATE = {"check_in", "check_out"}
-
-
-def _step_label(key: str) -> str:
-    if key in STEP_TITLES:
-        return str(STEP_TITLES[key])
-    return str(STEPS[key][0])
-
-
-def _step(key: str, wo: WorkOrder) -> Step:
-    label, style, direct, icon = STEPS[key]
-    url = reverse(PAGE_STEPS[key], args=[wo.pk]) if key in PAGE_STEPS else ""
-    return Step(key, str(label), style, direct, icon, url, key in GEOLOCATE)
-
-
-def may_write_fees(user: Any, wo: WorkOrder, mine: WorkOrderAssignment | None) -> bool:
-    return (wo.chargeable and wo.status not in (S.CLOSED, S.CANCELLED) and user.has_perm("workorders.add_feeline")
-            and (user.has_perm(PERM_DISPATCH) or user.has_perm(PERM_CLOSE) or mine is not None))
-
-
-def may_ask_help(user: Any, wo: WorkOrder, mine: WorkOrderAssignment | None, pending_help: bool) -> bool:
-    branch = wo.branch
-    return (user.has_perm("workorders.add_helprequest") and branch is not None and not branch.is_headquarters
-            and wo.status in (S.DISPATCHED, S.ACCEPTED, S.ON_SITE) and not pending_help
-            and (mine is not None or getattr(user, "branch_id", None) == wo.branch_id))
-
-
-def may_write_work_report(user: Any, wo: WorkOrder, on_team: bool) -> bool:
-    return not is_customer(user) and wo.status in (S.ON_SITE, S.COMPLETED) and (
-        (on_team and user.has_perm(PERM_CHANGE)) or user.has_perm(PERM_APPROVE))
-
-
-def available_steps(user: Any, wo: WorkOrder, *, mine: WorkOrderAssignment | None, my_open_visit: bool,
-                    pending_help: bool = False, has_work_report: bool = False) -> list[Step]:
-    """The steps this user may take on this work order now (customers: none)."""
-    if is_customer(user):
-        return []
-    keys: list[str] = []
-    waiting = wo.status in (S.DISPATCHED, S.ACCEPTED, S.ON_SITE)
-    if user.has_perm(PERM_DISPATCH) and wo.can("assign"):
-        keys.append("assign")
-    if user.has_perm(PERM_APPROVE) and wo.status == S.PENDING_APPROVAL:
-        keys += ["approve", "reject"]
-    if mine is not None and user.has_perm(PERM_CHANGE):
-        lead = mine.role == AssignmentRole.LEAD
-        if mine.accepted_at is None and ((lead and wo.status == S.DISPATCHED) or (not lead and waiting)):
-            keys.append("accept")
-        if waiting and wo.contacted_at is None:
-            keys.append("contacted")
-        if wo.can("check_in") and not my_open_visit:
-            keys.append("check_in")
-        if my_open_visit:
-            keys.append("check_out")
-        if wo.status in (S.ACCEPTED, S.ON_SITE, S.COMPLETED):
-            keys.append("progress")
-        if wo.status in (S.ON_SITE, S.COMPLETED):
-            keys.append("test")
-        if wo.status in (S.ACCEPTED, S.ON_SITE, S.COMPLETED):
-            keys.append("hours")
-        if wo.status in (S.ON_SITE, S.COMPLETED):
-            keys.append("parts")
-        if wo.status in FIELD_STATUSES:
-            keys.append("photo")
-        if wo.can("complete"):
-            keys.append("result")
-        if wo.status in (S.ON_SITE, S.COMPLETED):
-            keys.append("report")
-        if ((lead and wo.can("decline")) or (not lead and waiting)) and not my_open_visit:
-            keys.append("decline")
-    if may_write_work_report(user, wo, mine is not None) and (
-            wo.request.severity == MAJOR or has_work_report or user.has_perm(PERM_APPROVE)):
-        keys.append("work_report")
-    if may_ask_help(user, wo, mine, pending_help):
-        keys.append("help")
-    if (user.has_perm(PERM_PLAN) or user.has_perm(PERM_APPROVE)) and wo.result in ESCALATED_RESULTS \
-            and wo.status != S.CANCELLED:
-        keys.append("escalation_plan")
-    if user.has_perm(PERM_CLOSE) and wo.status == S.COMPLETED:
-        keys.append("close")
-    if (user.has_perm(services.PERM_ADD) or user.has_perm(PERM_DISPATCH)) and wo.status in (
-            S.DRAFT, S.DECLINED, S.PENDING_APPROVAL, S.DISPATCHED, S.ACCEPTED, S.ON_SITE):
-        keys.append("edit")
-    if (user.has_perm(PERM_DISPATCH) or user.has_perm(PERM_CLOSE)) and wo.can("cancel"):
-        keys.append("cancel")
-    return [_step(k, wo) for k in keys]
-
-
 def work_order_context(request: HttpRequest, wo: WorkOrder) -> dict[str, Any]:
     """What the work order page and the engineer's phone view show."""
     user = request.user
@@ -472,6 +332,12 @@ def work_order_context(request: HttpRequest, wo: WorkOrder) -> dict[str, Any]:
     work_report = selectors.work_report_of(user, wo)
     fee_lines = list(selectors.fee_lines_of(user, wo)) if wo.chargeable and not customer_view else []
     can_close = user.has_perm(PERM_CLOSE) and not customer_view
+    # what the steps' blockers need, as read for the page (customers see no help requests: ask the database)
+    rules.prime(user, wo, rules.Facts(
+        mine=mine, my_open_visit=my_open_visit is not None,
+        pending_help=pending_help if not customer_view else False,
+        has_work_report=work_report is not None or (
+            customer_view and WorkReport.objects.filter(work_order=wo).exists())))
     return {
         "object": wo,
         "customer_view": customer_view,
@@ -487,13 +353,10 @@ def work_order_context(request: HttpRequest, wo: WorkOrder) -> dict[str, Any]:
         "work_report": work_report,
         "fee_lines": fee_lines,
         "fee_total": sum((line.amount for line in fee_lines), start=Decimal("0")),
-        "can_write_fees": not customer_view and may_write_fees(user, wo, mine),
-        "can_link_so": not customer_view and wo.chargeable and wo.status != S.CANCELLED
-        and (user.has_perm(PERM_CLOSE) or user.has_perm(PERM_DISPATCH)),
+        "can_write_fees": rules.may_write_fees(user, wo),
         "help_requests": help_requests,
         "close_blockers": services.close_blockers(wo) if can_close and wo.status == S.COMPLETED else [],
-        "steps": available_steps(user, wo, mine=mine, my_open_visit=my_open_visit is not None,
-                                 pending_help=pending_help, has_work_report=work_report is not None),
+        "steps": WORK_ORDER_STEPS.buttons(user, wo),
         "major": wo.request.severity == MAJOR,
     }
 
@@ -521,127 +384,32 @@ def work_order_job(request: HttpRequest, pk: int) -> HttpResponse:
     if is_customer(request.user):
         return redirect(_detail_url(wo))
     context = work_order_context(request, wo)
-    step_forms = {}
-    for step in context["steps"]:
-        if step.key in STEP_FORMS and not step.url:
-            step_forms[step.key] = _step_form(step.key, request, wo, bound=False, auto_id=f"id_{step.key}_%s")
-    context["step_forms"] = step_forms
-    context["inline_steps"] = [(s, step_forms[s.key]) for s in context["steps"] if s.key in step_forms and not s.direct]
-    context["direct_steps"] = [s for s in context["steps"] if s.key in step_forms and s.direct]
-    context["page_steps"] = [s for s in context["steps"] if s.url]
+    buttons = context["steps"]
+    declared = {b.key: WORK_ORDER_STEPS.get(b.key) for b in buttons}
+    context["inline_steps"] = [
+        (b, step_form(declared[b.key], request, wo, bound=False, auto_id=f"id_{b.key}_%s"))
+        for b in buttons if not b.direct and declared[b.key].page is None]
+    context["direct_steps"] = [b for b in buttons if b.direct]
+    context["page_steps"] = [b for b in buttons if declared[b.key].page is not None]
     context["photos"] = record_panels(request, wo)["attachments"]
     return render(request, "workorders/job.html", context)
 
 
-def _step_form(key: str, request: HttpRequest, wo: WorkOrder, *, bound: bool, auto_id: str = "id_%s") -> Any:
-    form_class = STEP_FORMS[key]
-    initial: dict[str, Any] = {"version": wo.version}
-    kwargs: dict[str, Any] = {"auto_id": auto_id}
-    user = request.user
-    if key == "edit":
-        initial.update(description=wo.description, work_instruction=wo.work_instruction,
-                       required_skill=wo.required_skill_id, planned_date=wo.planned_date, chargeable=wo.chargeable)
-    elif key in ("parts", "result"):
-        initial["parts_used"] = wo.parts_used
-        if key == "result":
-            initial["work_done"] = wo.work_done
-    elif key == "escalation_plan":
-        initial["plan"] = wo.escalation_plan
-    elif key == "hours":
-        team = list(services.team(wo))
-        lead = any(a.engineer_id == user.pk and a.role == AssignmentRole.LEAD for a in team)
-        kwargs.update(team=team, may_log_others=lead)
-    elif key == "link_sales_order":
-        kwargs.update(user=user, work_order=wo)
-        initial["sales_order"] = wo.billing_sales_order_id
-    data = files = None
-    if bound:
-        data, files = request.POST, (request.FILES if key in MULTIPART else None)
-    return form_class(data, files, initial=initial, **kwargs)
+class WorkOrderStepView(StepView):
+    """One declared step of the work order (steps.py); back to the page it came from (the phone view or
+    the work order page)."""
 
+    workflow = WORK_ORDER_STEPS
+    template_name = "workorders/step.html"
 
-def _run_step(key: str, request: HttpRequest, wo: WorkOrder, d: dict[str, Any]) -> str:
-    """Call the step's service; returns the message for the person."""
-    user = request.user
-    label = _step_label(key)
-    done = _("Done: %(step)s.") % {"step": label}
-    if key == "approve":
-        services.work_order_approve(actor=user, work_order=wo, note=d["note"])
-    elif key == "reject":
-        services.work_order_reject(actor=user, work_order=wo, reason=d["reason"])
-    elif key == "accept":
-        services.work_order_accept(actor=user, work_order=wo)
-    elif key == "decline":
-        services.work_order_decline(actor=user, work_order=wo, reason=d["reason"])
-    elif key == "contacted":
-        services.work_order_contacted(actor=user, work_order=wo, note=d["note"])
-    elif key in ("check_in", "check_out"):
-        call = services.work_order_check_in if key == "check_in" else services.work_order_check_out
-        call(actor=user, work_order=wo, latitude=d["latitude"], longitude=d["longitude"], note=d["note"])
-        if not (d["latitude"] and d["longitude"]):
-            return _("%(step)s: done, without a position (the browser did not give one).") % {"step": label}
-        return _("%(step)s: done, with the position %(lat)s, %(lng)s.") % {
-            "step": label, "lat": d["latitude"], "lng": d["longitude"]}
-    elif key == "progress":
-        services.work_order_add_progress(actor=user, work_order=wo, note=d["note"], day=d["day"])
-    elif key == "test":
-        services.work_order_add_test(actor=user, work_order=wo, item=d["item"], result=d["result"],
-                                     passed=d["passed"])
-    elif key == "hours":
-        engineer = None
-        if d.get("engineer"):
-            engineer = next((a.engineer for a in services.team(wo) if a.engineer_id == d["engineer"]), None)
-            if engineer is None:
-                raise ValidationError({"engineer": [_("This engineer is not on this work order.")]})
-        services.work_order_log_hours(actor=user, work_order=wo, day=d["day"], hours=d["hours"], engineer=engineer,
-                                      note=d["note"])
-    elif key == "parts":
-        services.work_order_record_parts(actor=user, work_order=wo, parts_used=d["parts_used"])
-    elif key == "photo":
-        services.work_order_add_photo(actor=user, work_order=wo, upload=d["file"], description=d["description"])
-    elif key == "result":
-        services.work_order_record_result(actor=user, work_order=wo, result=d["result"], work_done=d["work_done"],
-                                          escalation_plan=d["escalation_plan"], parts_used=d["parts_used"])
-    elif key == "escalation_plan":
-        services.work_order_record_escalation_plan(actor=user, work_order=wo, plan=d["plan"])
-    elif key == "close":
-        services.work_order_close(actor=user, work_order=wo, note=d["note"])
-    elif key == "cancel":
-        services.work_order_cancel(actor=user, work_order=wo, reason=d["reason"])
-    elif key == "edit":
-        services.work_order_update(actor=user, work_order=wo, description=d["description"],
-                                   work_instruction=d["work_instruction"], planned_date=d["planned_date"],
-                                   required_skill=d["required_skill"], chargeable=d["chargeable"],
-                                   expected_version=d["version"])
-    elif key == "link_sales_order":
-        services.work_order_link_sales_order(actor=user, work_order=wo, sales_order=d["sales_order"])
-    return done
+    def get_queryset(self):
+        return _wo_queryset()
 
+    def back_url(self, obj: WorkOrder) -> str:
+        return _back_url(self.request, obj)
 
-@login_required
-def work_order_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
-    """One step of the work order. GET shows its small form; POST runs the service."""
-    if step not in STEP_FORMS:
-        raise Http404(_("No such step."))
-    action = "view" if step in VIEW_GATED else "change"
-    wo = get_for_user(request, WorkOrder, action, pk=pk, queryset=_wo_queryset())
-    _no_customers(request, f"workorders.WorkOrder:{wo.pk}")
-    form = _step_form(step, request, wo, bound=request.method == "POST")
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                message = _act(request, lambda: _run_step(step, request, wo, form.cleaned_data))
-            except ValidationError as exc:
-                _merge(form, exc)
-            else:
-                messages.success(request, message)
-                return redirect(_back_url(request, wo))
-        status = 400
-    context = {"object": wo, "form": form, "title": _step_label(step), "step": step,
-               "multipart": step in MULTIPART, "geolocate": step in GEOLOCATE, "next": _source(request),
-               "back_url": _back_url(request, wo), "danger": step == "cancel"}
-    return render(request, "workorders/step.html", context, status=status)
+    def extra_context(self, obj: WorkOrder, step: Any) -> dict[str, Any]:
+        return {"next": _source(self.request)}
 
 
 # ---------------------------------------------------------------- dispatch
@@ -671,9 +439,10 @@ def work_order_assign(request: HttpRequest, pk: int) -> HttpResponse:
             helpers = [people[h] for h in data["helpers"] if h in people]
             planned = data["planned_date"] if data["planned_date"] else services.UNSET
             try:
-                _act(request, lambda: services.work_order_assign(
-                    actor=user, work_order=wo, lead=lead, helpers=helpers, planned_date=planned, note=data["note"],
-                    expected_version=data["version"]))
+                step_data = {"lead": lead, "helpers": helpers, "note": data["note"], "version": data["version"]}
+                if planned is not services.UNSET:
+                    step_data["planned_date"] = planned
+                _act(request, lambda: WORK_ORDER_STEPS.run("assign", user, wo, step_data))
             except ValidationError as exc:
                 _merge(form, exc)
             else:
@@ -912,7 +681,7 @@ def work_report(request: HttpRequest, pk: int) -> HttpResponse:
     wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
     user = request.user
     found = selectors.work_report_of(user, wo)
-    writable = may_write_work_report(user, wo, services.is_assigned(user, wo))
+    writable = rules.may_write_work_report(user, wo) is None
     form = None
     status = 200
     if writable:
