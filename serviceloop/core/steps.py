@@ -97,6 +97,7 @@ class StepDef:
     customer_label: Any = None  # a customer takes the step with this one button (no form)
     posts_at_once: bool = False  # the button posts at once (the step page's form is all optional)
     page: str | None = None  # URL name of a page of its own (args: the record's pk) instead of the step form
+    page_args: Callable[[Any], list[Any]] | None = None  # (obj) -> the page's URL arguments when not [obj.pk]
     api: bool = True  # False: the API offers this step elsewhere (its own endpoint or resource)
     api_path: str | None = None  # default: the key with dashes
     api_request: Any = None  # schema of the body when it is not just ``serializer`` (multipart)
@@ -151,7 +152,7 @@ class Workflow:
     """The declared steps of one model, in the order their buttons appear."""
 
     model: Any
-    url_name: str  # the step page's URL name: (pk, step)
+    url_name: str | None  # the step page's URL name: (pk, step); None when every step has a page of its own
     steps: dict[str, StepDef] = field(default_factory=dict)
 
     def add(self, *steps: StepDef) -> Workflow:
@@ -179,10 +180,14 @@ class Workflow:
     def buttons(self, user: Any, obj: Any) -> list[Button]:
         found = []
         for s in (step.for_user(user) for step in self.allowed(user, obj)):
-            step_url = reverse(self.url_name, args=[obj.pk, s.key])
+            if s.page:
+                page_url = reverse(s.page, args=s.page_args(obj) if s.page_args else [obj.pk])
+                step_url = ""
+            else:
+                page_url = step_url = reverse(self.url_name, args=[obj.pk, s.key])
             found.append(Button(
                 key=s.key, label=str(s.label), style=s.style, direct=s.direct, icon=s.icon,
-                url="" if s.direct else (reverse(s.page, args=[obj.pk]) if s.page else step_url),
+                url="" if s.direct else page_url,
                 geolocate=s.geolocate, post_url=step_url if s.direct else "",
             ))
         return found

@@ -50,10 +50,9 @@ from .choices import FeeKind, HelpRequestStatus, ReportStatus, WorkOrderStatus, 
 from .inputs import (
     REASON,
     TEXT,
+    ReportEditSerializer,
     WorkOrderCreateSerializer,
-    WorkOrderNoteSerializer,
     WorkOrderPlanSerializer,
-    WorkOrderReasonSerializer,
 )
 from .models import (
     TRANSITIONS,
@@ -69,8 +68,7 @@ from .models import (
     WorkOrderAssignment,
     WorkReport,
 )
-from .signatures import MAX_BYTES
-from .steps import WORK_ORDER_STEPS
+from .steps import HELP_STEPS, REPORT_STEPS, WORK_ORDER_STEPS
 
 TIMESTAMPS = ["created_at", "updated_at"]
 CONFLICT = OpenApiResponse(DETAIL_SCHEMA, description="The record was changed since the version sent.")
@@ -398,22 +396,23 @@ class HelpRequestSerializer(serializers.ModelSerializer):
         return SupportConfirmationSerializer(confirmation).data
 
 
+class HelpRequestDetailSerializer(HelpRequestSerializer):
+    allowed_steps = serializers.SerializerMethodField()
+
+    class Meta(HelpRequestSerializer.Meta):
+        fields = [*HelpRequestSerializer.Meta.fields, "allowed_steps"]
+        read_only_fields = fields
+
+    @allowed_steps_field(HELP_STEPS)
+    def get_allowed_steps(self, obj: HelpRequest) -> list[str]:
+        return HELP_STEPS.allowed_keys(self.context["request"].user, obj)
+
+
 class HelpRequestCreateSerializer(serializers.Serializer):
     work_order = GatedRelatedField(queryset=WorkOrder.objects.all())
     reason = serializers.CharField(max_length=REASON, allow_blank=True)
     skill = GatedRelatedField(queryset=Skill.objects.all(), required=False, allow_null=True, default=None)
     skill_note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-class HelpApproveSerializer(WorkOrderNoteSerializer):
-    hq_engineer = GatedRelatedField(queryset=EngineerProfile.objects.all(),
-                                    help_text=gettext_lazy("Engineer profile id of the headquarters engineer."))
-
-
-class SupportConfirmSerializer(serializers.Serializer):
-    support_given = serializers.CharField(max_length=TEXT, allow_blank=True)
-    rating = serializers.IntegerField(min_value=1, max_value=5)
-    note = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
 
 
 class HelpRequestFilter(django_filters.FilterSet):
@@ -442,12 +441,15 @@ class HelpRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retri
     ordering_fields = ["created_at", "number", "status"]
     ordering = ["-created_at", "-id"]
 
+    def get_serializer_class(self):
+        return HelpRequestDetailSerializer if self.action == "retrieve" else super().get_serializer_class()
+
     def base_queryset(self):
         return HelpRequest.objects.select_related("work_order", "confirmation")
 
     def _respond(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
         obj = self.base_queryset().get(pk=pk)
-        return Response(HelpRequestSerializer(obj, context=self.get_serializer_context()).data, status=code)
+        return Response(HelpRequestDetailSerializer(obj, context=self.get_serializer_context()).data, status=code)
 
     def create(self, request, *args, **kwargs):
         _require(request, HelpRequest, "add")
@@ -455,35 +457,16 @@ class HelpRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retri
         obj = _act(request, lambda: services.help_request_create(actor=request.user, **data))
         return self._respond(obj.pk, status.HTTP_201_CREATED)
 
-    def _decide(self, serializer_class: type, call: Callable[[HelpRequest, dict[str, Any]], Any],
-                *perms: str) -> Response:
-        obj = _fetch(self.request, HelpRequest, self.kwargs["pk"])
-        _precheck(self.request, *perms)
-        data = self._input(serializer_class)
-        _act(self.request, lambda: call(obj, data))
-        return self._respond(obj.pk)
+    step_role_refusal = False  # a role without help requests gets 404 like an outsider
 
-    @extend_schema(request=HelpApproveSerializer, responses={200: HelpRequestSerializer},
-                   summary=gettext_lazy("Approve and send a headquarters engineer (service manager)"))
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._decide(HelpApproveSerializer, lambda obj, d: services.help_request_approve(
-            actor=request.user, help_request=obj, hq_engineer=_user_of(d["hq_engineer"]), note=d["note"]),
-            "workorders.approve_helprequest")
+    def step_queryset(self):
+        return HelpRequest.objects.select_related("work_order")
 
-    @extend_schema(request=WorkOrderReasonSerializer, responses={200: HelpRequestSerializer},
-                   summary=gettext_lazy("Reject with a reason (service manager)"))
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self._decide(WorkOrderReasonSerializer, lambda obj, d: services.help_request_reject(
-            actor=request.user, help_request=obj, reason=d["reason"]), "workorders.approve_helprequest")
+    def step_detail(self, pk: int) -> Response:
+        return self._respond(pk)
 
-    @extend_schema(request=SupportConfirmSerializer, responses={200: HelpRequestSerializer},
-                   summary=gettext_lazy("Confirm the support given (技术支持确认单)"))
-    @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        return self._decide(SupportConfirmSerializer, lambda obj, d: services.help_request_confirm(
-            actor=request.user, help_request=obj, **d))
+
+add_step_actions(HelpRequestViewSet, HELP_STEPS, detail_serializer=HelpRequestDetailSerializer)
 
 
 # --- service reports -------------------------------------------------------------------------
@@ -513,6 +496,18 @@ class ServiceReportSerializer(serializers.ModelSerializer):
         return bool(obj.signature)
 
 
+class ServiceReportDetailSerializer(ServiceReportSerializer):
+    allowed_steps = serializers.SerializerMethodField()
+
+    class Meta(ServiceReportSerializer.Meta):
+        fields = [*ServiceReportSerializer.Meta.fields, "allowed_steps"]
+        read_only_fields = fields
+
+    @allowed_steps_field(REPORT_STEPS)
+    def get_allowed_steps(self, obj: ServiceReport) -> list[str]:
+        return REPORT_STEPS.allowed_keys(self.context["request"].user, obj)
+
+
 class ReportPrepareSerializer(serializers.Serializer):
     work_order = GatedRelatedField(queryset=WorkOrder.objects.all())
     fault_description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, allow_null=True,
@@ -521,23 +516,6 @@ class ReportPrepareSerializer(serializers.Serializer):
                                       default=None)
     parts_used = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, allow_null=True,
                                        default=None)
-
-
-class ReportEditSerializer(serializers.Serializer):
-    fault_description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
-    work_done = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
-    parts_used = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
-    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-
-
-class ServiceReportSignSerializer(serializers.Serializer):
-    signature = serializers.CharField(
-        max_length=(MAX_BYTES * 4) // 3 + 100, trim_whitespace=False,
-        help_text=gettext_lazy("The signature pad's PNG as a data URL: data:image/png;base64,…"),
-    )
-    signer_name = serializers.CharField(max_length=100, allow_blank=True)
-    satisfied = serializers.BooleanField()
-    unsatisfied_reason = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
 
 
 class VerifyUploadSerializer(serializers.Serializer):
@@ -585,12 +563,15 @@ class ServiceReportViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Ret
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def get_serializer_class(self):
+        return ServiceReportDetailSerializer if self.action == "retrieve" else super().get_serializer_class()
+
     def base_queryset(self):
         return ServiceReport.objects.select_related("work_order")
 
     def _respond(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
         obj = self.base_queryset().get(pk=pk)
-        return Response(ServiceReportSerializer(obj, context=self.get_serializer_context()).data, status=code)
+        return Response(ServiceReportDetailSerializer(obj, context=self.get_serializer_context()).data, status=code)
 
     def create(self, request, *args, **kwargs):
         _require(request, ServiceReport, "add")
@@ -599,23 +580,19 @@ class ServiceReportViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Ret
         return self._respond(obj.pk, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
-        obj = _fetch(request, ServiceReport, kwargs["pk"])
+        """The declared "edit" step of the report (its blocker, then the service), as PATCH of the resource."""
+        obj = _fetch(request, ServiceReport, kwargs["pk"], queryset=self.step_queryset())
         data = self._input(ReportEditSerializer)
-        version = data.pop("version", None)
-        _act(request, lambda: services.service_report_update(actor=request.user, report=obj,
-                                                             expected_version=version, **data))
+        _act(request, lambda: REPORT_STEPS.run("edit", request.user, obj, data))
         return self._respond(obj.pk)
 
-    @extend_schema(request=ServiceReportSignSerializer, responses={200: ServiceReportSerializer},
-                   summary=gettext_lazy("The customer signs (PNG data URL from the signature pad)"))
-    @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
-        obj = _fetch(request, ServiceReport, pk)
-        data = self._input(ServiceReportSignSerializer)
-        _act(request, lambda: services.service_report_sign(
-            actor=request.user, report=obj, signature_data_url=data["signature"], signer_name=data["signer_name"],
-            satisfied=data["satisfied"], unsatisfied_reason=data["unsatisfied_reason"]))
-        return self._respond(obj.pk)
+    step_role_refusal = False  # a role without service reports gets 404 like an outsider
+
+    def step_queryset(self):
+        return ServiceReport.objects.select_related("work_order")
+
+    def step_detail(self, pk: int) -> Response:
+        return self._respond(pk)
 
     @extend_schema(responses=PDF_RESPONSE,
                    summary=gettext_lazy("The signed PDF as stored (a draft: an unsigned preview)"))
@@ -655,6 +632,9 @@ class ServiceReportViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Ret
             "pdf_sha256": hashlib.sha256(content).hexdigest(),
         }
         return Response(VerifyResultSerializer(result).data)
+
+
+add_step_actions(ServiceReportViewSet, REPORT_STEPS, detail_serializer=ServiceReportDetailSerializer)
 
 
 # --- work reports ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from serviceloop.core.api import GatedRelatedField, PlausibleDateField
 from serviceloop.service.models import ServiceRequest
 
 from .choices import WorkResult
+from .signatures import MAX_BYTES
 
 TEXT = 5000
 REASON = 2000
@@ -128,3 +129,33 @@ class EscalationPlanSerializer(serializers.Serializer):
 class LinkSalesOrderSerializer(serializers.Serializer):
     sales_order = GatedRelatedField(queryset=SalesOrder.objects.all(), allow_null=True,
                                     help_text=gettext_lazy("The SO that bills the fees; null unlinks."))
+
+
+# ---------------------------------------------------------------- help requests and service reports
+
+class HelpApproveSerializer(WorkOrderNoteSerializer):
+    hq_engineer = GatedRelatedField(queryset=EngineerProfile.objects.all(),
+                                    help_text=gettext_lazy("Engineer profile id of the headquarters engineer."))
+
+
+class SupportConfirmSerializer(serializers.Serializer):
+    support_given = serializers.CharField(max_length=TEXT, allow_blank=True)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    note = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
+
+
+class ReportEditSerializer(serializers.Serializer):
+    fault_description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    work_done = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    parts_used = serializers.CharField(max_length=TEXT, required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+class ServiceReportSignSerializer(serializers.Serializer):
+    signature = serializers.CharField(
+        max_length=(MAX_BYTES * 4) // 3 + 100, trim_whitespace=False,
+        help_text=gettext_lazy("The signature pad's PNG as a data URL: data:image/png;base64,…"),
+    )
+    signer_name = serializers.CharField(max_length=100, allow_blank=True)
+    satisfied = serializers.BooleanField()
+    unsatisfied_reason = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")

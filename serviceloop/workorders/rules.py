@@ -20,7 +20,7 @@ from serviceloop.core.scoping import is_customer
 from serviceloop.core.steps import Blocked, forbidden, not_now
 
 from .choices import ESCALATED_RESULTS, FIELD_STATUSES, AssignmentRole, HelpRequestStatus, WorkOrderStatus
-from .models import TRANSITIONS, HelpRequest, Visit, WorkOrder, WorkOrderAssignment, WorkReport
+from .models import TRANSITIONS, HelpRequest, ServiceReport, Visit, WorkOrder, WorkOrderAssignment, WorkReport
 
 S = WorkOrderStatus
 PERM_ADD = "workorders.add_workorder"
@@ -246,3 +246,65 @@ def may_write_fees(user: Any, wo: WorkOrder) -> bool:
 PHOTO_STATUSES = tuple(FIELD_STATUSES)
 PROGRESS_STATUSES = (S.ACCEPTED, S.ON_SITE, S.COMPLETED)
 ONSITE_STATUSES = (S.ON_SITE, S.COMPLETED)
+
+
+# ---------------------------------------------------------------- help requests (协作申请单)
+
+def _help_pending(h: HelpRequest) -> Blocked | None:
+    if h.status != HelpRequestStatus.PENDING:
+        return not_now(_("This help request has already been decided."))
+    return None
+
+
+def _help_decider(user: Any) -> Blocked | None:
+    if is_customer(user) or not user.has_perm(PERM_APPROVE_HELP):
+        return forbidden(_("Only a service manager may decide help requests."))
+    return None
+
+
+def help_approve_blocker(user: Any, h: HelpRequest) -> Blocked | None:
+    if found := _help_decider(user) or _help_pending(h):
+        return found
+    if h.work_order.status not in WAITING:
+        return not_now(_("The work order is no longer waiting for help."))
+    return None
+
+
+def help_reject_blocker(user: Any, h: HelpRequest) -> Blocked | None:
+    return _help_decider(user) or _help_pending(h)
+
+
+def help_confirm_blocker(user: Any, h: HelpRequest) -> Blocked | None:
+    """技术支持确认单: whoever asked, or the branch's staff; never the headquarters engineer who helped."""
+    allowed = not is_customer(user) and user.pk != h.hq_engineer_id and (
+        user.pk == h.requested_by_id
+        or (user.has_perm("workorders.change_helprequest") and getattr(user, "branch_id", None)
+            and user.branch_id == h.work_order.branch_id))
+    if not allowed:
+        return forbidden(_("The branch that asked for help confirms the support."))
+    if h.status != HelpRequestStatus.APPROVED:
+        return not_now(_("Only an approved help request can be confirmed, once."))
+    return None
+
+
+# ---------------------------------------------------------------- service reports (售后服务记录单)
+
+def _report_writer(user: Any, report: ServiceReport) -> Blocked | None:
+    wo = report.work_order
+    if is_customer(user) or not user.has_perm(PERM_CHANGE) or facts(user, wo).mine is None:
+        return forbidden(_("Only the engineers on this job write its service report, before it is signed."))
+    if report.is_signed:
+        return not_now(_("The service report is already signed."))
+    return None
+
+
+def report_edit_blocker(user: Any, report: ServiceReport) -> Blocked | None:
+    return _report_writer(user, report) or _state(report.work_order, ONSITE_STATUSES)
+
+
+def report_sign_blocker(user: Any, report: ServiceReport) -> Blocked | None:
+    if found := _report_writer(user, report):
+        return found
+    if report.work_order.status != S.COMPLETED:
+        return not_now(_("Record the result of the work before the customer signs."))
+    return None

@@ -18,7 +18,7 @@ from serviceloop.service.steps import REQUEST_STEPS
 
 from . import forms, inputs, rules, services
 from .choices import AssignmentRole
-from .models import WorkOrder
+from .models import HelpRequest, ServiceReport, WorkOrder
 
 WORK_ORDER_STEPS = Workflow(WorkOrder, url_name="workorders:step")
 
@@ -208,6 +208,70 @@ WORK_ORDER_STEPS.add(
             form=forms.CancelForm, serializer=inputs.WorkOrderReasonSerializer, blocker=rules.cancel_blocker,
             api_summary=gettext_lazy("Cancel the work order"),
             run=lambda actor, wo, d: services.work_order_cancel(actor=actor, work_order=wo, reason=d["reason"])),
+)
+
+
+# ---------------------------------------------------------------- help requests (协作申请单, 技术支持确认单)
+
+HELP_STEPS = Workflow(HelpRequest, url_name="workorders:help_step")
+
+
+def _help_approve(actor: Any, h: HelpRequest, d: dict[str, Any]) -> Any:
+    return services.help_request_approve(actor=actor, help_request=h, hq_engineer=_user(d.get("hq_engineer")),
+                                         note=d.get("note", ""))
+
+
+HELP_STEPS.add(
+    StepDef("approve", gettext_lazy("Approve and send an engineer"), style="success", icon="check2-circle",
+            page="workorders:help_approve", gate="view", serializer=inputs.HelpApproveSerializer,
+            blocker=rules.help_approve_blocker, run=_help_approve,
+            api_summary=gettext_lazy("Approve and send a headquarters engineer (service manager)")),
+    StepDef("reject", gettext_lazy("Reject"), style="outline-danger", form=forms.ReasonForm, gate="view",
+            title=gettext_lazy("Reject help request"), serializer=inputs.WorkOrderReasonSerializer,
+            blocker=rules.help_reject_blocker, api_summary=gettext_lazy("Reject with a reason (service manager)"),
+            run=lambda actor, h, d: services.help_request_reject(actor=actor, help_request=h, reason=d["reason"]),
+            done=lambda d, h: _("Help request %(number)s: %(decision)s.") % {"number": h.number,
+                                                                              "decision": _("rejected")}),
+    StepDef("confirm", gettext_lazy("Confirm the support"), style="primary", icon="clipboard-check", gate="view",
+            form=forms.SupportConfirmForm, title=gettext_lazy("Confirm the support given"),
+            serializer=inputs.SupportConfirmSerializer, blocker=rules.help_confirm_blocker,
+            api_summary=gettext_lazy("Confirm the support given (技术支持确认单)"),
+            run=lambda actor, h, d: services.help_request_confirm(
+                actor=actor, help_request=h, support_given=d["support_given"], rating=d["rating"],
+                note=d.get("note", "")),
+            done=lambda d, c: _("The support of help request %(number)s is confirmed.") % {
+                "number": c.help_request.number}),
+)
+
+
+# ---------------------------------------------------------------- service reports (售后服务记录单)
+
+REPORT_STEPS = Workflow(ServiceReport, url_name=None)  # both steps have their own page (on the work order)
+
+
+def _on_work_order(report: ServiceReport) -> list[Any]:
+    return [report.work_order_id]
+
+
+def _report_edit(actor: Any, report: ServiceReport, d: dict[str, Any]) -> Any:
+    fields = {k: d[k] for k in ("fault_description", "work_done", "parts_used") if k in d}
+    return services.service_report_update(actor=actor, report=report, expected_version=d.get("version"), **fields)
+
+
+def _report_sign(actor: Any, report: ServiceReport, d: dict[str, Any]) -> Any:
+    return services.service_report_sign(actor=actor, report=report, signature_data_url=d["signature"],
+                                        signer_name=d["signer_name"], satisfied=d["satisfied"],
+                                        unsatisfied_reason=d.get("unsatisfied_reason", ""))
+
+
+REPORT_STEPS.add(
+    StepDef("edit", gettext_lazy("Save the report"), icon="save", page="workorders:report", page_args=_on_work_order,
+            gate="view", api=False, serializer=inputs.ReportEditSerializer, blocker=rules.report_edit_blocker,
+            run=_report_edit),  # the API's PATCH of the report runs it
+    StepDef("sign", gettext_lazy("Customer signs"), style="success", icon="pen", page="workorders:report_sign",
+            page_args=_on_work_order, gate="view", serializer=inputs.ServiceReportSignSerializer,
+            blocker=rules.report_sign_blocker, run=_report_sign,
+            api_summary=gettext_lazy("The customer signs (PNG data URL from the signature pad)")),
 )
 
 

@@ -26,7 +26,8 @@ urlpatterns = [
     path("reports/verify/", views.report_verify, name="report_verify"),
     path("help/", views.help_list, name="help_list"),
     path("help/<int:pk>/", views.help_detail, name="help_detail"),
-    path("help/<int:pk>/approve/", views.help_decide, {"decision": "approve"}, name="help_approve"),
-    path("help/<int:pk>/reject/", views.help_decide, {"decision": "reject"}, name="help_reject"),
-    path("help/<int:pk>/confirm/", views.help_confirm, name="help_confirm"),
+    path("help/<int:pk>/approve/", views.help_approve, name="help_approve"),
+    path("help/<int:pk>/reject/", views.HelpStepView.as_view(), {"step": "reject"}, name="help_reject"),
+    path("help/<int:pk>/confirm/", views.HelpStepView.as_view(), {"step": "confirm"}, name="help_confirm"),
+    path("help/<int:pk>/<slug:step>/", views.HelpStepView.as_view(), name="help_step"),
 ]

@@ -46,7 +46,7 @@ from .choices import (
     WorkOrderStatus,
 )
 from .models import FeeLine, HelpRequest, ServiceReport, WorkOrder, WorkOrderAssignment, WorkReport
-from .steps import WORK_ORDER_STEPS
+from .steps import HELP_STEPS, REPORT_STEPS, WORK_ORDER_STEPS
 
 S = WorkOrderStatus
 PERM_CHANGE = services.PERM_CHANGE
@@ -527,11 +527,6 @@ def _fault_default(wo: WorkOrder) -> str:
     return "\n".join(filter(None, [wo.request.title, wo.request.description]))
 
 
-def _may_write_report(user: Any, wo: WorkOrder) -> bool:
-    return (not is_customer(user) and user.has_perm(PERM_CHANGE) and services.is_assigned(user, wo)
-            and wo.status in (S.ON_SITE, S.COMPLETED))
-
-
 @login_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     """The service report of a work order: prepared from the work order (fault and work done editable),
@@ -539,7 +534,11 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
     user = request.user
     found = selectors.service_report_of(user, wo)
-    writable = _may_write_report(user, wo) and not (found is not None and found.is_signed)
+    if found is not None:
+        found.work_order = wo
+        writable = REPORT_STEPS.blocked("edit", user, found) is None
+    else:
+        writable = WORK_ORDER_STEPS.blocked("report", user, wo) is None
     form = None
     status = 200
     if writable:
@@ -558,14 +557,11 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
             d = form.cleaned_data
             try:
                 if found is None:
-                    found = _act(request, lambda: services.service_report_prepare(
-                        actor=user, work_order=wo, fault_description=d["fault_description"],
-                        work_done=d["work_done"], parts_used=d["parts_used"]))
+                    found = _act(request, lambda: WORK_ORDER_STEPS.run("report", user, wo, {
+                        k: d[k] for k in ("fault_description", "work_done", "parts_used")}))
                 else:
                     current = found
-                    found = _act(request, lambda: services.service_report_update(
-                        actor=user, report=current, fault_description=d["fault_description"],
-                        work_done=d["work_done"], parts_used=d["parts_used"], expected_version=d["version"]))
+                    found = _act(request, lambda: REPORT_STEPS.run("edit", user, current, d))
             except ValidationError as exc:
                 _merge(form, exc)
             else:
@@ -576,7 +572,8 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
     context = {
         "object": wo, "report": found, "form": form, "title": _("Service report"),
-        "customer_view": is_customer(user), "can_sign": writable and found is not None and wo.status == S.COMPLETED,
+        "customer_view": is_customer(user),
+        "can_sign": found is not None and REPORT_STEPS.blocked("sign", user, found) is None,
         "tests": list(selectors.tests_of(user, wo).order_by("recorded_at", "id")),
         "labour_total": selectors.labour_hours_total(user, wo),
         "team": list(selectors.team_of(user, wo)),
@@ -596,6 +593,10 @@ def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
     if found is None:
         messages.warning(request, _("Prepare the service report first."))
         return redirect("workorders:report", pk=wo.pk)
+    found.work_order = wo
+    blocked = REPORT_STEPS.blocked("sign", user, found)
+    if blocked is not None and blocked.forbidden:
+        raise _refuse(request, f"workorders.WorkOrder:{wo.pk}", blocked.reason)
     if found.is_signed:
         messages.info(request, _("The service report is already signed."))
         return redirect("workorders:report", pk=wo.pk)
@@ -606,9 +607,7 @@ def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             try:
-                _act(request, lambda: services.service_report_sign(
-                    actor=user, report=found, signature_data_url=d["signature"], signer_name=d["signer_name"],
-                    satisfied=d["satisfied"], unsatisfied_reason=d["unsatisfied_reason"]))
+                _act(request, lambda: REPORT_STEPS.run("sign", user, found, d))
             except ValidationError as exc:
                 _merge(form, exc)
                 if "signature" not in form.errors:
@@ -757,22 +756,13 @@ def _help_queryset() -> QuerySet[HelpRequest]:
         "hq_engineer", "skill", "decided_by", "confirmation", "confirmation__confirmed_by")
 
 
-def _may_confirm(user: Any, h: HelpRequest) -> bool:
-    return (h.status == HelpRequestStatus.APPROVED and user.pk != h.hq_engineer_id
-            and (user.pk == h.requested_by_id or (user.has_perm("workorders.change_helprequest")
-                                                  and getattr(user, "branch_id", None)
-                                                  and user.branch_id == h.work_order.branch_id)))
-
-
 @login_required
 def help_detail(request: HttpRequest, pk: int) -> HttpResponse:
     h = get_for_user(request, HelpRequest, "view", pk=pk, queryset=_help_queryset())
     user = request.user
-    pending = h.status == HelpRequestStatus.PENDING
     context = {
         "object": h,
-        "can_decide": pending and user.has_perm(PERM_APPROVE_HELP),
-        "can_confirm": _may_confirm(user, h),
+        "steps": HELP_STEPS.buttons(user, h),
         "confirmation": getattr(h, "confirmation", None) if h.status == HelpRequestStatus.CONFIRMED else None,
         **record_panels(request, h),
     }
@@ -786,61 +776,45 @@ def _hq_ranks(user: Any, wo: WorkOrder) -> list[Any]:
 
 
 @login_required
-def help_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    """The service manager approves (choosing a headquarters engineer) or rejects (with the reason)."""
+def help_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """The service manager approves and chooses a headquarters engineer (ranked for the work order)."""
     h = get_for_user(request, HelpRequest, "view", pk=pk, queryset=_help_queryset())
     user = request.user
-    if not user.has_perm(PERM_APPROVE_HELP):
-        raise _refuse(request, f"workorders.HelpRequest:{h.pk}", _("Only a service manager may decide help requests."))
+    blocked = HELP_STEPS.blocked("approve", user, h)
+    if blocked is not None and blocked.forbidden:
+        raise _refuse(request, f"workorders.HelpRequest:{h.pk}", blocked.reason)
+    if blocked is not None:
+        messages.error(request, blocked.reason)
+        return redirect("workorders:help_detail", pk=h.pk)
     wo = _wo_queryset().get(pk=h.work_order_id)
-    ranks: list[Any] = []
-    if decision == "approve":
-        ranks = _hq_ranks(user, wo)
-        form: Any = forms.HelpApproveForm(request.POST or None, ranks=ranks)
-    else:
-        form = forms.ReasonForm(request.POST or None)
+    ranks = _hq_ranks(user, wo)
+    form = forms.HelpApproveForm(request.POST or None, ranks=ranks)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        people = {r.user.pk: r.user for r in ranks}
+        data = {"hq_engineer": people.get(d["hq_engineer"]) if d["hq_engineer"] else None, "note": d["note"]}
         try:
-            if decision == "approve":
-                people = {r.user.pk: r.user for r in ranks}
-                engineer = people.get(d["hq_engineer"]) if d["hq_engineer"] else None
-                _act(request, lambda: services.help_request_approve(actor=user, help_request=h, hq_engineer=engineer,
-                                                                    note=d["note"]))
-            else:
-                _act(request, lambda: services.help_request_reject(actor=user, help_request=h, reason=d["reason"]))
+            _act(request, lambda: HELP_STEPS.run("approve", user, h, data))
         except ValidationError as exc:
             _merge(form, exc)
         else:
             messages.success(request, _("Help request %(number)s: %(decision)s.") % {
-                "number": h.number, "decision": _("approved") if decision == "approve" else _("rejected")})
+                "number": h.number, "decision": _("approved")})
             return redirect("workorders:help_detail", pk=h.pk)
-    title = _("Approve help request") if decision == "approve" else _("Reject help request")
     return render(request, "workorders/help_decide.html", {
-        "object": h, "work_order": wo, "form": form, "ranks": ranks, "title": title, "decision": decision,
-        "selected": str(form["hq_engineer"].value() or "") if decision == "approve" else "",
+        "object": h, "work_order": wo, "form": form, "ranks": ranks, "title": _("Approve help request"),
+        "decision": "approve", "selected": str(form["hq_engineer"].value() or ""),
     }, status=400 if form.is_bound else 200)
 
 
-@login_required
-def help_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    """技术支持确认单: the branch confirms the support headquarters gave and rates it."""
-    h = get_for_user(request, HelpRequest, "view", pk=pk, queryset=_help_queryset())
-    _no_customers(request, f"workorders.HelpRequest:{h.pk}")
-    form = forms.SupportConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            _act(request, lambda: services.help_request_confirm(
-                actor=request.user, help_request=h, support_given=d["support_given"], rating=d["rating"],
-                note=d["note"]))
-        except ValidationError as exc:
-            _merge(form, exc)
-        else:
-            messages.success(request, _("The support of help request %(number)s is confirmed.")
-                             % {"number": h.number})
-            return redirect("workorders:help_detail", pk=h.pk)
-    return render(request, "workorders/help_decide.html", {
-        "object": h, "work_order": h.work_order, "form": form, "title": _("Confirm the support given"),
-        "decision": "confirm",
-    }, status=400 if form.is_bound else 200)
+class HelpStepView(StepView):
+    """A declared step of a help request (reject, confirm the support) on the help request's small form page."""
+
+    workflow = HELP_STEPS
+    template_name = "workorders/help_decide.html"
+
+    def get_queryset(self):
+        return _help_queryset()
+
+    def extra_context(self, obj: HelpRequest, step: Any) -> dict[str, Any]:
+        return {"work_order": obj.work_order, "decision": step.key}

@@ -433,7 +433,8 @@ def test_a_report_is_signed_only_after_the_result(client, crew):
         "signer_name": "王工", "satisfied": "yes", "signature": signature_data_url()})
     assert response.status_code == 400 and "Record the result of the work" in _text(response)
     assert ServiceReport.objects.get(work_order=wo).status == "draft"
-    assert _login(client, crew.east_helper).get(reverse("workorders:report_sign", args=[wo.pk])).status_code == 200
+    # not on the team: the signing page is refused too (the blocker of the declared step), not only its POST
+    assert _login(client, crew.east_helper).get(reverse("workorders:report_sign", args=[wo.pk])).status_code == 403
     response = client.post(reverse("workorders:report_sign", args=[wo.pk]), {"signer_name": "王工"})
     assert response.status_code == 403  # not on the team
 
@@ -522,7 +523,7 @@ def test_help_request_created_approved_and_confirmed(client, crew):
     listing = _text(client.get(reverse("workorders:help_list")))
     assert help_request.number in listing and reverse("workorders:help_detail", args=[help_request.pk]) in listing
     detail = _text(client.get(reverse("workorders:help_detail", args=[help_request.pk])))
-    assert 'data-testid="help-approve"' in detail
+    assert 'data-step="approve"' in detail
     approve_url = reverse("workorders:help_approve", args=[help_request.pk])
     page = _text(client.get(approve_url))
     assert 'data-engineer="hq_eng"' in page and 'data-engineer="east_eng"' not in page
@@ -533,7 +534,7 @@ def test_help_request_created_approved_and_confirmed(client, crew):
     assert help_request.status == "approved" and help_request.hq_engineer == crew.hq_eng
     assert crew.hq_eng in [a.engineer for a in services.team(wo)]
     assert wo.number in _text(_login(client, crew.hq_eng).get(reverse("workorders:my_jobs")))
-    assert client.get(reverse("workorders:help_confirm", args=[help_request.pk])).status_code == 200
+    assert client.get(reverse("workorders:help_confirm", args=[help_request.pk])).status_code == 403
     response = client.post(reverse("workorders:help_confirm", args=[help_request.pk]),
                            {"support_given": "远程+现场调试", "rating": "5"})
     assert response.status_code == 403  # the HQ engineer does not confirm their own support
