@@ -3,7 +3,7 @@
 A workflow model (a service request, a work order, a help request, ...) lists its steps once, in its
 app's ``steps.py``, as ``StepDef`` entries of a ``Workflow``::
 
-    REQUEST_STEPS = Workflow(ServiceRequest, detail_url="service:detail")
+    REQUEST_STEPS = Workflow(ServiceRequest, url_name="service:step")
     REQUEST_STEPS.add(StepDef(
         "resolve", gettext_lazy("Resolve"), style="success", icon="check2",
         form=forms.ResolveForm, serializer=api_inputs.ResolveSerializer,
@@ -147,6 +147,9 @@ class Button:
     post_url: str = ""  # where a direct step posts
 
 
+WORKFLOWS: list[Workflow] = []  # every declared workflow (the proof test walks them all)
+
+
 @dataclass
 class Workflow:
     """The declared steps of one model, in the order their buttons appear."""
@@ -154,6 +157,9 @@ class Workflow:
     model: Any
     url_name: str | None  # the step page's URL name: (pk, step); None when every step has a page of its own
     steps: dict[str, StepDef] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        WORKFLOWS.append(self)
 
     def add(self, *steps: StepDef) -> Workflow:
         for step in steps:
