@@ -4,15 +4,11 @@ feedback.services (a follow-up closes or reopens its request there)."""
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from serviceloop.core.access import get_for_user
 from serviceloop.core.api import (
     GatedQuerysetMixin,
     GatedReadOnlyViewSet,
@@ -20,6 +16,7 @@ from serviceloop.core.api import (
     _require,
     visible,
 )
+from serviceloop.core.step_api import add_step_actions, allowed_steps_field
 from serviceloop.service.models import ServiceRequest
 
 from . import services
@@ -32,6 +29,7 @@ from .choices import (
     UnsatisfiedAction,
 )
 from .models import FollowUp, ServiceComplaint
+from .steps import COMPLAINT_STEPS
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -120,12 +118,16 @@ class ServiceComplaintSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ComplaintHandleSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=4000, help_text=_("How the complaint was handled."))
-    version = serializers.IntegerField(
-        required=False, min_value=1, max_value=2**31 - 1,
-        help_text=_("The version you read; a complaint changed since is refused (409)."),
-    )
+class ServiceComplaintDetailSerializer(ServiceComplaintSerializer):
+    allowed_steps = serializers.SerializerMethodField()
+
+    class Meta(ServiceComplaintSerializer.Meta):
+        fields = [*ServiceComplaintSerializer.Meta.fields, "allowed_steps"]
+        read_only_fields = fields
+
+    @allowed_steps_field(COMPLAINT_STEPS)
+    def get_allowed_steps(self, obj: ServiceComplaint) -> list[str]:
+        return COMPLAINT_STEPS.allowed_keys(self.context["request"].user, obj)
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -150,22 +152,17 @@ class ServiceComplaintViewSet(GatedReadOnlyViewSet):
     def base_queryset(self):
         return ServiceComplaint.objects.select_related("request")
 
-    @extend_schema(
-        request=ComplaintHandleSerializer,
-        responses={200: ServiceComplaintSerializer,
-                   409: OpenApiResponse(description="The complaint was changed since the version sent.")},
-    )
-    @action(detail=True, methods=["post"])
-    def handle(self, request, pk=None):
-        try:
-            complaint = get_for_user(request, ServiceComplaint, "change", queryset=self.base_queryset(), pk=pk)
-        except Http404:
-            raise exceptions.NotFound() from None
-        except DjangoPermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from None
-        params = ComplaintHandleSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        complaint = services.complaint_handle(actor=request.user, complaint=complaint, note=params.validated_data["note"],
-                                              expected_version=params.validated_data.get("version"))
-        complaint = self.base_queryset().get(pk=complaint.pk)
-        return Response(ServiceComplaintSerializer(complaint, context=self.get_serializer_context()).data)
+    step_role_refusal = False  # a role without complaints gets 404 like an outsider
+
+    def get_serializer_class(self):
+        return ServiceComplaintDetailSerializer if self.action == "retrieve" else ServiceComplaintSerializer
+
+    def step_queryset(self):
+        return self.base_queryset()
+
+    def step_detail(self, pk: int) -> Response:
+        complaint = self.base_queryset().get(pk=pk)
+        return Response(ServiceComplaintDetailSerializer(complaint, context=self.get_serializer_context()).data)
+
+
+add_step_actions(ServiceComplaintViewSet, COMPLAINT_STEPS, detail_serializer=ServiceComplaintDetailSerializer)

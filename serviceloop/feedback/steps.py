@@ -1,6 +1,6 @@
-"""The feedback app's steps on a service request (core.steps): the desk's follow-up call and the
-customer's rating, buttons on the request page that open their own pages. The API records both with
-``POST /api/v1/follow-ups/``."""
+"""The feedback app's steps (core.steps). On a service request: the desk's follow-up call and the
+customer's rating, buttons on the request page that open their own pages (the API records both with
+``POST /api/v1/follow-ups/``). On a service complaint: the service manager's handling."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from serviceloop.core.scoping import is_customer
-from serviceloop.core.steps import Blocked, StepDef, forbidden, not_now
+from serviceloop.core.steps import Blocked, StepDef, Workflow, forbidden, not_now
 from serviceloop.service.choices import RequestStatus
 from serviceloop.service.steps import REQUEST_STEPS
 
-from . import services
-from .choices import FollowUpChannel
+from . import forms, inputs, services
+from .choices import ComplaintStatus, FollowUpChannel
+from .models import TRANSITIONS, ServiceComplaint
 
 
 def _resolved(r: Any) -> Blocked | None:
@@ -52,4 +53,28 @@ REQUEST_STEPS.add(
             api=False, blocker=follow_up_call_blocker, run=_record(FollowUpChannel.PHONE)),
     StepDef("rate", gettext_lazy("Rate our service"), style="success", icon="star", page="feedback:rate",
             api=False, blocker=rate_blocker, run=_record(FollowUpChannel.PORTAL)),
+)
+
+
+# ---------------------------------------------------------------- service complaints (服务投诉)
+
+COMPLAINT_STEPS = Workflow(ServiceComplaint, url_name=None)  # its one step has its own page
+
+
+def complaint_handle_blocker(user: Any, complaint: ServiceComplaint) -> Blocked | None:
+    if is_customer(user) or not user.has_perm("feedback.change_servicecomplaint"):
+        return forbidden(_("Only a service manager handles complaints."))
+    allowed, target = TRANSITIONS["handle"]
+    if complaint.status not in allowed:
+        return not_now(_("A complaint that is “%(status)s” cannot move to “%(target)s”.") % {
+            "status": ComplaintStatus(complaint.status).label, "target": ComplaintStatus(target).label})
+    return None
+
+
+COMPLAINT_STEPS.add(
+    StepDef("handle", gettext_lazy("Handle"), style="primary", icon="check2-square", page="feedback:complaint_handle",
+            form=forms.ComplaintHandleForm, serializer=inputs.ComplaintHandleSerializer,
+            blocker=complaint_handle_blocker, api_summary=gettext_lazy("Record how the complaint was handled"),
+            run=lambda actor, c, d: services.complaint_handle(actor=actor, complaint=c, note=d["note"],
+                                                              expected_version=d.get("version"))),
 )

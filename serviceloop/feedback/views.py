@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,10 +23,10 @@ from serviceloop.service.models import ServiceRequest
 from serviceloop.service.steps import REQUEST_STEPS
 
 from . import selectors, services
-from .choices import ComplaintStatus
 from .filters import ComplaintFilter
 from .forms import ComplaintHandleForm, FollowUpForm
 from .models import FollowUp, ServiceComplaint
+from .steps import COMPLAINT_STEPS
 
 
 def _is_customer(user: Any) -> bool:
@@ -206,7 +206,7 @@ class ComplaintDetailView(GatedDetailView):
             "request", "request__customer", "follow_up", "follow_up__called_by", "handled_by")
 
     def get_context(self, obj: ServiceComplaint) -> dict[str, Any]:
-        return {"can_handle": obj.status == ComplaintStatus.OPEN}
+        return {"steps": COMPLAINT_STEPS.buttons(self.request.user, obj)}
 
 
 class ComplaintHandleView(LoginRequiredMixin, View):
@@ -216,14 +216,20 @@ class ComplaintHandleView(LoginRequiredMixin, View):
         return get_for_user(request, ServiceComplaint, "change",
                             queryset=ServiceComplaint.objects.select_related("request", "request__customer"), pk=pk)
 
+    def _refuse_role(self, complaint: ServiceComplaint) -> None:
+        found = COMPLAINT_STEPS.blocked("handle", self.request.user, complaint)
+        if found is not None and found.forbidden:
+            raise PermissionDenied(found.reason)
+
     def _render(self, request: HttpRequest, complaint: ServiceComplaint, form: ComplaintHandleForm,
                 status: int = 200) -> HttpResponse:
-        return render(request, self.template_name, {"object": complaint, "form": form,
-                                                    "can_handle": complaint.status == ComplaintStatus.OPEN},
+        can_handle = COMPLAINT_STEPS.blocked("handle", request.user, complaint) is None
+        return render(request, self.template_name, {"object": complaint, "form": form, "can_handle": can_handle},
                       status=status)
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         complaint = self._complaint(request, pk)
+        self._refuse_role(complaint)
         return self._render(request, complaint, ComplaintHandleForm(initial={"version": complaint.version}))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -231,8 +237,7 @@ class ComplaintHandleView(LoginRequiredMixin, View):
         form = ComplaintHandleForm(request.POST)
         if form.is_valid():
             try:
-                services.complaint_handle(actor=request.user, complaint=complaint, note=form.cleaned_data["note"],
-                                          expected_version=form.cleaned_data.get("version"))
+                COMPLAINT_STEPS.run("handle", request.user, complaint, form.cleaned_data)
             except ValidationError as exc:
                 if isinstance(exc, StaleEditError):
                     form.add_error(None, exc.messages[0])

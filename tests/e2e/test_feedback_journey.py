@@ -89,7 +89,7 @@ def test_follow_up_by_keyboard_rating_on_a_phone_and_complaint_handling(new_page
     manager.click("[data-testid=notification-bell]")
     manager.click("[data-testid=notification]")
     manager.wait_for_url(f"**/feedback/complaints/{complaint.pk}/")
-    manager.click("[data-testid=handle-link]")
+    manager.click("[data-step=handle]")
     manager.fill("#id_note", "已约谈工程师并上门致歉")
     manager.click("[data-testid=handle-form] button[type=submit]")
     manager.wait_for_url(f"**/feedback/complaints/{complaint.pk}/")

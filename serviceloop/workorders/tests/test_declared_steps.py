@@ -1,4 +1,5 @@
-"""The proof of the declared steps (core.steps): for every declared workflow, every record in the states a
+"""The proof of the declared steps (core.steps): for every declared workflow (service request, work order,
+help request, service report, service complaint), every record in the states a
 user meets and every user of the cast, the record's page shows a step's button exactly when the API lists
 the step in ``allowed_steps``; and every declared step is open to someone somewhere in the walk.
 
@@ -19,6 +20,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from serviceloop.core.steps import WORKFLOWS
+from serviceloop.feedback import services as feedback_services
+from serviceloop.feedback.models import ServiceComplaint
+from serviceloop.feedback.steps import COMPLAINT_STEPS
+from serviceloop.feedback.tests.factories import open_complaint, resolved_request
 from serviceloop.service import services as request_services
 from serviceloop.service.models import ServiceRequest
 from serviceloop.service.steps import REQUEST_STEPS
@@ -129,6 +134,14 @@ def _reports(crew) -> dict[str, ServiceReport]:
     return found
 
 
+def _complaints(crew) -> dict[str, ServiceComplaint]:
+    desk = crew.desk
+    found = {"open": open_complaint(actor=desk, request=resolved_request(actor=desk, customer=crew.customer_a))}
+    handled = open_complaint(actor=desk, request=resolved_request(actor=desk, customer=crew.customer_a))
+    found["handled"] = feedback_services.complaint_handle(actor=crew.manager, complaint=handled, note="已上门致歉")
+    return found
+
+
 # workflow -> (the records, the page that shows its buttons, the API detail that lists allowed_steps)
 CASES: dict[str, tuple[Any, Any, Any, Any]] = {
     "request": (REQUEST_STEPS, _requests, lambda r: reverse("service:detail", args=[r.pk]),
@@ -139,6 +152,8 @@ CASES: dict[str, tuple[Any, Any, Any, Any]] = {
                      lambda h: f"/api/v1/help-requests/{h.pk}/"),
     "service_report": (REPORT_STEPS, _reports, lambda rep: reverse("workorders:report", args=[rep.work_order_id]),
                        lambda rep: f"/api/v1/service-reports/{rep.pk}/"),
+    "complaint": (COMPLAINT_STEPS, _complaints, lambda c: reverse("feedback:complaint_detail", args=[c.pk]),
+                  lambda c: f"/api/v1/service-complaints/{c.pk}/"),
 }
 
 
