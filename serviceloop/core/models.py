@@ -274,3 +274,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind} {self.subject}"
+
+
+class CacheStamp(models.Model):
+    """One row whose value changes, in the same transaction, with every change of roles (groups and
+    their permissions), SLA policies or working calendars. Each process keeps those in memory and
+    reloads them when the stamp it reads differs from the one it loaded them under (``core/stamps.py``).
+    Who is in which group is stamped on the user (``User.access_stamp``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.CharField(_("value"), max_length=32)
+
+    class Meta:
+        db_table = "accounts_cachestamp"  # the table it had when it lived in accounts (running processes read it)
+        verbose_name = _("cache stamp")
+        verbose_name_plural = _("cache stamps")
+
+    def __str__(self) -> str:
+        return self.value

@@ -8,7 +8,10 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service requests")
 
     def ready(self) -> None:
+        from serviceloop.core import stamps
         from serviceloop.core.models import register_verbs
+
+        stamps.watch("service.SlaPolicy")  # the active policies are cached per process (sla/policies.py)
 
         register_verbs({
             "start_review": _("review started"),
