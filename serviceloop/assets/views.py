@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from serviceloop.core import registry
 from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.generic import GatedDeleteView, GatedDetailView, GatedEditView, GatedListView
 from serviceloop.core.listing import Column, ListPage, ListSpec
@@ -87,11 +88,9 @@ class UnitDetailView(GatedDetailView):
         return Unit.objects.select_related("product_model", "customer__branch", "site", "so_line__order")
 
     def get_context(self, obj: Unit) -> dict[str, Any]:
-        from serviceloop.service.selectors import unit_service_history
-
         user = self.request.user
         return {
-            **unit_service_history(user, obj),
+            **registry.panel_context(registry.UNIT_FILE, user, obj),  # requests, work orders, reports (their apps)
             "can_report": user.has_perm("service.add_servicerequest"),
             "verdict": warranty_state(obj, timezone.localdate()),
             "contracts": selectors.contracts_of_unit(self.request.user, obj),
@@ -186,10 +185,8 @@ def unit_print(request: HttpRequest, pk: int) -> HttpResponse:
         queryset=Unit.objects.select_related("product_model", "customer__branch", "site", "so_line__order"), pk=pk,
     )
     today = timezone.localdate()
-    from serviceloop.service.selectors import unit_service_history
-
     context = {
-        **unit_service_history(request.user, unit),
+        **registry.panel_context(registry.UNIT_FILE, request.user, unit),
         "object": unit,
         "verdict": warranty_state(unit, today),
         "contracts": selectors.contracts_of_unit(request.user, unit),

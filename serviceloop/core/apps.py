@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from . import stamps
+        from . import registry, stamps
+        from .models import CORE_VERBS
 
         stamps.connect()  # per-process caches of roles, calendars (and what apps watch) kept correct
+        registry.add_verbs(CORE_VERBS)
