@@ -18,6 +18,7 @@ from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.generic import GatedDeleteView, GatedDetailView, GatedEditView, GatedListView
 from serviceloop.core.listing import Column, ListPage, ListSpec
 from serviceloop.core.pdf import pdf_response
+from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import events_for
 
 from . import selectors, services
@@ -123,7 +124,7 @@ def unit_qr_landing(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     unit = get_for_user(request, Unit, "view", qr_token=token)
-    if getattr(request.user, "customer_id", None) and request.user.has_perm("service.add_servicerequest"):
+    if is_customer(request.user) and request.user.has_perm("service.add_servicerequest"):
         # a customer scanning the nameplate reports a fault for this unit (login, form, done)
         return redirect(f"{reverse('service:create')}?unit={unit.pk}&channel=qr")
     return redirect(unit.get_absolute_url())

@@ -71,7 +71,7 @@ def scope_of(user: Any) -> Scope:
         return cached
     if user.is_superuser:
         scope = Scope("all")
-    elif getattr(user, "customer_id", None):
+    elif is_customer(user):
         scope = Scope("customer", user.customer_id)
     elif getattr(user, "branch_id", None) and not user.branch.is_headquarters:
         scope = Scope("branch", user.branch_id)
