@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "serviceloop.service",
     "serviceloop.feedback",
     "serviceloop.workorders",
+    "serviceloop.home",  # the front: home page, role landing pages, navigation (on top of all others)
 ]
 
 MIDDLEWARE = [
@@ -109,7 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "serviceloop.core.context_processors.navigation",
+                "serviceloop.home.context_processors.navigation",
                 "serviceloop.core.notification_context.notifications",
             ],
         },

@@ -11,7 +11,7 @@ handler404 = "serviceloop.core.views.not_found"
 handler500 = "serviceloop.core.views.server_error"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", include("serviceloop.home.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", core_views.ServiceLoopLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -11,9 +11,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from serviceloop.core.fastpaths import history
 
-        from . import stamps
         from .roles import sync_roles_after_migrate
 
         post_migrate.connect(sync_roles_after_migrate)
-        stamps.connect()
         history.install_if_enabled()  # one history manager class per model, not one per access (FASTPATHS)

@@ -67,7 +67,7 @@ class User(AbstractUser):
         help_text=_("Set only for customer portal users: they see only this customer's records."),
     )
 
-    # changes with the user's roles and own permissions (accounts/stamps.py): their cached permissions reload
+    # changes with the user's roles and own permissions (core/stamps.py): their cached permissions reload
     access_stamp = models.CharField(_("access stamp"), max_length=32, blank=True, default="", editable=False)
 
     class Meta:
@@ -143,20 +143,3 @@ class EngineerSkill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.skill} L{self.level}"
-
-
-class CacheStamp(models.Model):
-    """One row whose value changes, in the same transaction, with every change of roles (groups and
-    their permissions), SLA policies or working calendars. Each process keeps those in memory and
-    reloads them when the stamp it reads differs from the one it loaded them under (``accounts/stamps.py``).
-    Who is in which group is stamped on the user (``User.access_stamp``)."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True)
-    value = models.CharField(_("value"), max_length=32)
-
-    class Meta:
-        verbose_name = _("cache stamp")
-        verbose_name_plural = _("cache stamps")
-
-    def __str__(self) -> str:
-        return self.value

@@ -159,7 +159,9 @@ def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
     """Runs once per migrate, after the last installed app has created its permissions."""
     from django.apps import apps
 
-    if sender is list(apps.get_app_configs())[-1]:
+    # post_migrate is sent only for apps with a models module (not for the home app, for one)
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if sender is last:
         sync_roles(verbosity=kwargs.get("verbosity", 0))
 
 

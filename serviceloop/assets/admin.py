@@ -5,9 +5,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from serviceloop.core.admin import BigTableAdminMixin, ServiceLoopHistoryAdmin
+from serviceloop.core.serials import parse_serials
 
 from . import services
-from .models import ProductModel, SalesOrder, SalesOrderLine, ServiceContract, Unit, parse_serials
+from .models import ProductModel, SalesOrder, SalesOrderLine, ServiceContract, Unit
 
 
 @admin.register(ProductModel)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from serviceloop.core.models import TimestampedModel
+from serviceloop.core.serials import parse_serials
 
 from .choices import ServiceClass, SlaLevel, UnitStatus, WarrantyBasis
 
@@ -95,11 +96,6 @@ class SalesOrderLine(TimestampedModel):
 
     def serial_list(self) -> list[str]:
         return parse_serials(self.serial_numbers)
-
-
-def parse_serials(text: str) -> list[str]:
-    raw = text.replace("，", ",").replace("\n", ",").replace(";", ",").replace("；", ",")
-    return [s.strip().upper() for s in raw.split(",") if s.strip()]
 
 
 class Unit(TimestampedModel):

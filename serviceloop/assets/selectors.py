@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .models import ServiceContract, Unit
+from .models import SalesOrder, ServiceContract, Unit
 
 
 def units_visible_to(user: Any) -> QuerySet[Unit]:
@@ -53,3 +53,17 @@ def _customer_ids_matching(text: str) -> QuerySet:
 
 def contracts_of_unit(user: Any, unit: Unit) -> QuerySet[ServiceContract]:
     return ServiceContract.objects.restrict(user, "view").filter(units=unit).order_by("-end_date")
+
+
+# ---------------------------------------------------------------- panels of the customer page (core.registry)
+
+def units_of_customer(user: Any, customer: Any) -> QuerySet[Unit]:
+    return Unit.objects.restrict(user).filter(customer=customer).select_related("product_model", "site")[:50]
+
+
+def contracts_of_customer(user: Any, customer: Any) -> QuerySet[ServiceContract]:
+    return ServiceContract.objects.restrict(user).filter(customer=customer)[:20]
+
+
+def sales_orders_of_customer(user: Any, customer: Any) -> QuerySet[SalesOrder]:
+    return SalesOrder.objects.restrict(user).filter(customer=customer)[:20]

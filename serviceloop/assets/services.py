@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 
 from serviceloop.core.concurrency import save_and_record
 from serviceloop.core.numbering import next_number
+from serviceloop.core.serials import parse_serials
 
-from .models import ProductModel, SalesOrder, SalesOrderLine, ServiceContract, Unit, parse_serials
+from .models import ProductModel, SalesOrder, SalesOrderLine, ServiceContract, Unit
 from .warranty import refresh_warranty
 
 

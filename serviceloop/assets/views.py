@@ -13,10 +13,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from serviceloop.core import registry
 from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.generic import GatedDeleteView, GatedDetailView, GatedEditView, GatedListView
 from serviceloop.core.listing import Column, ListPage, ListSpec
 from serviceloop.core.pdf import pdf_response
+from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import events_for
 
 from . import selectors, services
@@ -87,11 +89,9 @@ class UnitDetailView(GatedDetailView):
         return Unit.objects.select_related("product_model", "customer__branch", "site", "so_line__order")
 
     def get_context(self, obj: Unit) -> dict[str, Any]:
-        from serviceloop.service.selectors import unit_service_history
-
         user = self.request.user
         return {
-            **unit_service_history(user, obj),
+            **registry.panel_context(registry.UNIT_FILE, user, obj),  # requests, work orders, reports (their apps)
             "can_report": user.has_perm("service.add_servicerequest"),
             "verdict": warranty_state(obj, timezone.localdate()),
             "contracts": selectors.contracts_of_unit(self.request.user, obj),
@@ -124,7 +124,7 @@ def unit_qr_landing(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     unit = get_for_user(request, Unit, "view", qr_token=token)
-    if getattr(request.user, "customer_id", None) and request.user.has_perm("service.add_servicerequest"):
+    if is_customer(request.user) and request.user.has_perm("service.add_servicerequest"):
         # a customer scanning the nameplate reports a fault for this unit (login, form, done)
         return redirect(f"{reverse('service:create')}?unit={unit.pk}&channel=qr")
     return redirect(unit.get_absolute_url())
@@ -186,10 +186,8 @@ def unit_print(request: HttpRequest, pk: int) -> HttpResponse:
         queryset=Unit.objects.select_related("product_model", "customer__branch", "site", "so_line__order"), pk=pk,
     )
     today = timezone.localdate()
-    from serviceloop.service.selectors import unit_service_history
-
     context = {
-        **unit_service_history(request.user, unit),
+        **registry.panel_context(registry.UNIT_FILE, request.user, unit),
         "object": unit,
         "verdict": warranty_state(unit, today),
         "contracts": selectors.contracts_of_unit(request.user, unit),

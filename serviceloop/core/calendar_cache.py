@@ -1,11 +1,10 @@
 """Working calendars as CalendarSpecs, kept in memory per process (one spec object per calendar, so
 the SLA arithmetic built on it is shared too) and loaded again after any change of a work calendar
-or a company day anywhere (the cache stamp, see accounts/stamps.py)."""
+or a company day anywhere (the cache stamp, see core/stamps.py)."""
 
 from __future__ import annotations
 
-from serviceloop.accounts.stamps import StampedCache
-
+from .stamps import StampedCache
 from .workcalendar import CalendarSpec, parse_periods
 
 ROUND_THE_CLOCK = CalendarSpec(round_the_clock=True)

@@ -1,17 +1,18 @@
-"""Excel imports, mounted at /imports/: one upload page and one template per kind of record."""
+"""Excel imports, mounted at /imports/: one upload page and one template per kind of record.
+
+The kinds are those the apps registered (core.registry.add_import in their AppConfig.ready, which runs
+before any URLconf is read): ``imports:<name>`` at ``<name with dashes>/`` and ``imports:<name>_template``."""
 
 from django.urls import path
 
-from . import import_views
+from . import import_views, registry
 
 app_name = "imports"
-urlpatterns = [
-    path("customers/", import_views.import_page, {"name": "customers"}, name="customers"),
-    path("customers/template.xlsx", import_views.template_download, {"name": "customers"}, name="customers_template"),
-    path("units/", import_views.import_page, {"name": "units"}, name="units"),
-    path("units/template.xlsx", import_views.template_download, {"name": "units"}, name="units_template"),
-    path("sales-orders/", import_views.import_page, {"name": "sales_orders"}, name="sales_orders"),
-    path("sales-orders/template.xlsx", import_views.template_download, {"name": "sales_orders"},
-         name="sales_orders_template"),
-    path("report/<str:token>/", import_views.report_download, name="report"),
-]
+urlpatterns = []
+for _name in registry.import_names():
+    _slug = _name.replace("_", "-")
+    urlpatterns += [
+        path(f"{_slug}/", import_views.import_page, {"name": _name}, name=_name),
+        path(f"{_slug}/template.xlsx", import_views.template_download, {"name": _name}, name=f"{_name}_template"),
+    ]
+urlpatterns.append(path("report/<str:token>/", import_views.report_download, name="report"))

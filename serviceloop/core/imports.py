@@ -46,6 +46,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .excel import HEADER_FONT, REQUIRED_FILL, sheet_title
 from .scoping import scope_of
+from .serials import parse_serials
 
 logger = logging.getLogger(__name__)
 
@@ -298,8 +299,6 @@ class SerialList(Parser):
         self.max_length = max_length
 
     def parse(self, value: Any, ctx: ImportContext) -> list[str]:
-        from serviceloop.assets.models import parse_serials
-
         serials = parse_serials(_scalar_text(value))
         too_long = [s for s in serials if len(s) > self.max_length]
         if too_long:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -11,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import registry
 from .scoping import ScopedQuerySet
 
 
@@ -57,8 +57,8 @@ class DocumentSequence(models.Model):
         return f"{self.prefix}-{self.period}: {self.last_value}"
 
 
-# What timeline verbs say to a person; a verb not listed here is shown as it is.
-VERB_LABELS = {
+# What core's timeline verbs say to a person (core.registry holds every app's; unknown verbs show as they are).
+CORE_VERBS = {
     "created": _("created"),
     "updated": _("updated"),
     "deleted": _("deleted"),
@@ -99,7 +99,7 @@ class TimelineEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.verb}"
 
     def get_verb_display(self) -> str:
-        return str(VERB_LABELS.get(self.verb, self.verb))
+        return registry.verb_label(self.verb)
 
     def _state_label(self, code: str) -> str:
         """A state code in words, from the choices of the record's ``status`` field."""
@@ -119,11 +119,6 @@ class TimelineEvent(models.Model):
     @property
     def to_label(self) -> str:
         return self._state_label(self.to_state)
-
-
-def register_verbs(labels: dict[str, Any]) -> None:
-    """Apps add the words for their workflow verbs (call from AppConfig.ready or module level)."""
-    VERB_LABELS.update(labels)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -274,3 +269,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind} {self.subject}"
+
+
+class CacheStamp(models.Model):
+    """One row whose value changes, in the same transaction, with every change of roles (groups and
+    their permissions), SLA policies or working calendars. Each process keeps those in memory and
+    reloads them when the stamp it reads differs from the one it loaded them under (``core/stamps.py``).
+    Who is in which group is stamped on the user (``User.access_stamp``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.CharField(_("value"), max_length=32)
+
+    class Meta:
+        db_table = "accounts_cachestamp"  # the table it had when it lived in accounts (running processes read it)
+        verbose_name = _("cache stamp")
+        verbose_name_plural = _("cache stamps")
+
+    def __str__(self) -> str:
+        return self.value

@@ -15,10 +15,9 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from serviceloop.accounts import stamps
-from serviceloop.accounts.stamps import StampedCache
-
+from . import stamps
 from .fastpaths import permcache
+from .stamps import StampedCache
 
 ACTIONS = ("view", "add", "change", "delete")
 
@@ -44,7 +43,7 @@ _ACCESS = StampedCache(_load_access)
 def _access(user: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
     """The user's roles and permissions, from this process's cache during a request: reloaded after
     any change of the user's roles or own permissions (their access stamp) and of any group's
-    permissions (the cache stamp), see accounts/stamps.py. Once per user object (request).
+    permissions (the cache stamp), see core/stamps.py. Once per user object (request).
     None outside requests: Django reads them as usual."""
     cached = getattr(user, "_serviceloop_access", None)
     if cached is None:
@@ -72,7 +71,7 @@ def scope_of(user: Any) -> Scope:
         return cached
     if user.is_superuser:
         scope = Scope("all")
-    elif getattr(user, "customer_id", None):
+    elif is_customer(user):
         scope = Scope("customer", user.customer_id)
     elif getattr(user, "branch_id", None) and not user.branch.is_headquarters:
         scope = Scope("branch", user.branch_id)

@@ -28,53 +28,6 @@ class ServiceLoopLoginView(LoginView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    from serviceloop.assets.models import Unit
-    from serviceloop.customers.models import Customer
-
-    user = request.user
-    target = role_home(user)
-    if target:
-        return redirect(target)
-    context = {
-        "roles": [_role_label(name) for name in user.groups.values_list("name", flat=True)],
-        "recent_units": Unit.objects.restrict(user).select_related("customer", "product_model").order_by("-id")[:8],
-        "customer_count": Customer.objects.restrict(user).order_by()[:1001].count(),
-    }
-    return render(request, "core/home.html", context)
-
-
-# Role -> its home page (the first that applies and exists); other roles get the general home page.
-ROLE_HOMES = [
-    ("customer", "service:portal"),
-    ("field_engineer", "workorders:my_jobs"),
-    ("dispatcher", "workorders:board"),
-    ("service_desk", "service:queue"),
-    ("service_manager", "service:queue"),
-    ("branch_staff", "service:queue"),
-]
-
-
-def role_home(user) -> str | None:
-    from django.urls import NoReverseMatch, reverse
-
-    roles = set(user.groups.values_list("name", flat=True))
-    for role, name in ROLE_HOMES:
-        if role in roles or (role == "customer" and getattr(user, "customer_id", None)):
-            try:
-                return reverse(name)
-            except NoReverseMatch:
-                continue
-    return None
-
-
-def _role_label(name: str) -> str:
-    from serviceloop.accounts.roles import role_label
-
-    return role_label(name)
-
-
-@login_required
 def status(request: HttpRequest) -> HttpResponse:
     """System status for administrators: worker heartbeat, database, queue."""
     require_model_perm(request, WorkerHeartbeat, "view")

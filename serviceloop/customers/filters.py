@@ -2,12 +2,13 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from serviceloop.accounts.models import Branch
+from serviceloop.core.filters import StyledFilterSet
 
 from .choices import CustomerLevel
 from .models import Customer
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(StyledFilterSet):
     level = django_filters.ChoiceFilter(label=_("customer level"), choices=CustomerLevel.choices,
                                         empty_label=_("all"))
     branch = django_filters.ModelChoiceFilter(label=_("branch"), queryset=Branch.objects.none(), empty_label=_("all"))
@@ -22,5 +23,3 @@ class CustomerFilter(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         self.filters["branch"].queryset = Branch.objects.restrict(user, "view")
         self.form.fields["branch"].queryset = Branch.objects.restrict(user, "view")
-        for field in self.form.fields.values():
-            field.widget.attrs.setdefault("class", "form-select form-select-sm")

@@ -5,6 +5,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from serviceloop.core import registry
 from serviceloop.core.access import get_for_user
 from serviceloop.core.generic import GatedDeleteView, GatedDetailView, GatedEditView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
@@ -49,15 +50,11 @@ class CustomerDetailView(GatedDetailView):
         return Customer.objects.select_related("branch")
 
     def get_context(self, obj: Customer) -> dict[str, Any]:
-        from serviceloop.assets.models import SalesOrder, ServiceContract, Unit
-
         user = self.request.user
         return {
             "sites": selectors.sites_of(user, obj),
             "contacts": selectors.contacts_of(user, obj),
-            "units": Unit.objects.restrict(user).filter(customer=obj).select_related("product_model", "site")[:50],
-            "contracts": ServiceContract.objects.restrict(user).filter(customer=obj)[:20],
-            "sales_orders": SalesOrder.objects.restrict(user).filter(customer=obj)[:20],
+            **registry.panel_context(registry.CUSTOMER_PAGE, user, obj),  # units, contracts, orders (assets)
         }
 
 

@@ -16,6 +16,7 @@ from serviceloop.core.api import (
     _require,
     visible,
 )
+from serviceloop.core.scoping import is_customer
 from serviceloop.core.step_api import add_step_actions, allowed_steps_field
 from serviceloop.service.models import ServiceRequest
 
@@ -95,10 +96,9 @@ class FollowUpViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
     def create(self, request, *args, **kwargs):
         _require(request, FollowUp, "add")
         data = self._input(FollowUpCreateSerializer)
-        is_customer = bool(getattr(request.user, "customer_id", None))
         follow_up = services.follow_up_record(
             actor=request.user, request=data["request"],
-            channel=data.get("channel") or (FollowUpChannel.PORTAL if is_customer else FollowUpChannel.PHONE),
+            channel=data.get("channel") or (FollowUpChannel.PORTAL if is_customer(request.user) else FollowUpChannel.PHONE),
             attitude=data["attitude"], skill=data["skill"], timeliness=data["timeliness"],
             satisfied=data["satisfied"], comments=data["comments"], person=data["person"],
             unsatisfied_action=data["unsatisfied_action"],

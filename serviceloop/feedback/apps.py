@@ -8,6 +8,15 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Customer feedback")
 
     def ready(self) -> None:
-        from . import handlers, steps  # noqa: F401 (steps: the follow-up call and the rating on a request)
+        from serviceloop.core import registry
 
-        handlers.register()
+        from . import (
+            handlers,
+            selectors,
+            steps,  # noqa: F401 (steps: the follow-up call and the rating on a request)
+        )
+
+        registry.on_escalation(handlers.notify_escalation)
+        registry.add_verbs(handlers.VERB_LABELS)
+        registry.add_panel(registry.REQUEST_PAGE, "follow_ups", selectors.follow_ups_of, order=20,
+                           template="feedback/partials/request_follow_ups.html")

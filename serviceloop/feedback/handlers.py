@@ -1,6 +1,6 @@
-"""Reactions to events of other apps, registered when Django starts (FeedbackConfig.ready):
+"""Reactions to events of other apps, registered in core.registry when Django starts (FeedbackConfig.ready):
 
-- SLA escalations (serviceloop.service.services.on_escalation) notify the service managers of the
+- SLA escalations (core.registry.on_escalation) notify the service managers of the
   request's branch (and headquarters), or the general manager's office;
 - the timeline verbs of this app get their labels.
 """
@@ -71,13 +71,3 @@ def notify_escalation(escalation: Any) -> None:
                subject=subject, body=body, url=request_url(request), obj=request)
     except Exception:  # a notification problem never stops the escalation run
         log.exception("escalation %s: notification failed", getattr(escalation, "pk", None))
-
-
-def register() -> None:
-    from serviceloop.core.models import VERB_LABELS as CORE_VERB_LABELS
-    from serviceloop.service.services import ESCALATION_HANDLERS, on_escalation
-
-    if notify_escalation not in ESCALATION_HANDLERS:
-        on_escalation(notify_escalation)
-    for verb, label in VERB_LABELS.items():
-        CORE_VERB_LABELS.setdefault(verb, label)

@@ -18,6 +18,7 @@ from django.utils.translation import override
 
 from serviceloop.core.concurrency import save_versioned
 from serviceloop.core.numbering import next_number
+from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import record_event
 from serviceloop.service.choices import RequestStatus, Severity
 from serviceloop.service.models import ServiceRequest
@@ -40,10 +41,6 @@ log = logging.getLogger(__name__)
 COMPLAINT_ANALYSIS_HOURS = 24
 # A follow-up recorded a little ahead of the server clock (a phone's clock) is accepted.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _is_customer(actor: Any) -> bool:
-    return bool(getattr(actor, "customer_id", None))
 
 
 def _user_or_none(actor: Any) -> Any:
@@ -98,7 +95,7 @@ def follow_up_record(
     """
     request = _lock_request(request)
     now = timezone.now()
-    if _is_customer(actor) and actor.customer_id != request.customer_id:
+    if is_customer(actor) and actor.customer_id != request.customer_id:
         raise ValidationError(_("This request belongs to another customer."), code="forbidden")
     blocker = follow_up_blocker(request)
     if blocker:
@@ -111,9 +108,9 @@ def follow_up_record(
 
     if channel not in FollowUpChannel.values:
         err("channel", _("Choose a valid channel."))
-    elif _is_customer(actor) and channel != FollowUpChannel.PORTAL:
+    elif is_customer(actor) and channel != FollowUpChannel.PORTAL:
         err("channel", _("Customers rate the service in the portal."))
-    elif not _is_customer(actor) and channel == FollowUpChannel.PORTAL:
+    elif not is_customer(actor) and channel == FollowUpChannel.PORTAL:
         err("channel", _("Only the customer rates in the portal; record a phone call instead."))
     scores = {}
     for name in SCORE_FIELDS:
@@ -150,7 +147,7 @@ def follow_up_record(
         outcome = FollowUpOutcome.COMPLAINT
     follow_up = FollowUp(
         request=request, resolved_at=request.resolved_at, channel=channel, called_by=_user_or_none(actor),
-        called_at=called_at, person=person or (str(actor) if _is_customer(actor) else ""),
+        called_at=called_at, person=person or (str(actor) if is_customer(actor) else ""),
         attitude=scores["attitude"], skill=scores["skill"], timeliness=scores["timeliness"],
         satisfied=satisfied, comments=comments, outcome=outcome,
     )

@@ -19,6 +19,7 @@ from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.concurrency import StaleEditError
 from serviceloop.core.generic import GatedDetailView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
+from serviceloop.core.scoping import is_customer
 from serviceloop.service.models import ServiceRequest
 from serviceloop.service.steps import REQUEST_STEPS
 
@@ -27,10 +28,6 @@ from .filters import ComplaintFilter
 from .forms import ComplaintHandleForm, FollowUpForm
 from .models import FollowUp, ServiceComplaint
 from .steps import COMPLAINT_STEPS
-
-
-def _is_customer(user: Any) -> bool:
-    return bool(getattr(user, "customer_id", None))
 
 
 def _days_waiting(request: ServiceRequest) -> int | None:
@@ -67,12 +64,12 @@ class FollowUpQueueView(GatedListView):
         return selectors.awaiting_follow_up(self.request.user)
 
     def get_title(self) -> Any:
-        return _("Waiting for your rating") if _is_customer(self.request.user) else self.title
+        return _("Waiting for your rating") if is_customer(self.request.user) else self.title
 
     def extra_context(self) -> dict[str, Any]:
         if not self.request.user.has_perm("feedback.add_followup"):
             return {}
-        if _is_customer(self.request.user):
+        if is_customer(self.request.user):
             return {"action_url_name": "feedback:rate", "action_label": _("Rate")}
         return {"action_url_name": "feedback:follow_up", "action_label": _("Follow up")}
 
@@ -89,7 +86,7 @@ class _FollowUpFormView(LoginRequiredMixin, View):
             request, ServiceRequest, "view",
             queryset=ServiceRequest.objects.select_related("customer", "unit", "unit__product_model", "site"), pk=pk,
         )
-        if _is_customer(request.user) != self.portal:  # customers rate; the desk records calls
+        if is_customer(request.user) != self.portal:  # customers rate; the desk records calls
             return redirect(self.other_url_name, pk=service_request.pk)
         require_model_perm(request, FollowUp, "add")
         return service_request

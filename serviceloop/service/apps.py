@@ -8,9 +8,12 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service requests")
 
     def ready(self) -> None:
-        from serviceloop.core.models import register_verbs
+        from serviceloop.core import registry, stamps
 
-        register_verbs({
+        from .selectors import requests_of_unit
+
+        stamps.watch("service.SlaPolicy")  # the active policies are cached per process (sla/policies.py)
+        registry.add_verbs({
             "start_review": _("review started"),
             "propose_plan": _("plan proposed to the customer"),
             "confirm_plan": _("plan confirmed by the customer"),
@@ -21,3 +24,6 @@ class ServiceConfig(AppConfig):
             "cancel": _("cancelled"),
             "reopen": _("reopened"),
         })
+        registry.add_panel(registry.UNIT_FILE, "service_requests", requests_of_unit, order=10,
+                           template="service/partials/unit_requests.html",
+                           print_template="service/print/unit_requests.html")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from serviceloop.accounts.models import Branch
 from serviceloop.core.filters import StyledFilterSet
+from serviceloop.core.scoping import is_customer
 from serviceloop.customers.models import Customer
 
 from .choices import Priority, RequestChannel, RequestStatus, RequestType, Severity
@@ -35,7 +36,7 @@ class RequestFilter(StyledFilterSet):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         user = getattr(request, "user", None)
-        if user is not None and (getattr(user, "customer_id", None) or getattr(user, "branch_id", None)):
+        if user is not None and (is_customer(user) or getattr(user, "branch_id", None)):
             # scoped users see one branch (or their own company) anyway
             self.filters.pop("branch", None)
             self.form.fields.pop("branch", None)

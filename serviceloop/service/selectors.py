@@ -192,20 +192,6 @@ def email_intake_match(user: Any, *, from_address: str, subject: str = "", body:
     return found
 
 
-def unit_service_history(user: Any, unit: Any, limit: int = 50) -> dict[str, Any]:
-    """The unit's service file (服务档案): its requests, work orders and signed service reports."""
-    from django.apps import apps
-
-    history: dict[str, Any] = {
-        "service_requests": list(
-            requests_visible_to(user).filter(unit=unit).order_by("-received_at", "-id")[:limit]
-        ),
-        "work_orders": [],
-        "service_reports": [],
-    }
-    if apps.is_installed("serviceloop.workorders"):
-        from serviceloop.workorders import selectors as wo
-
-        history["work_orders"] = list(wo.work_orders_of_unit(user, unit)[:limit])
-        history["service_reports"] = list(wo.service_reports_of_unit(user, unit)[:limit])
-    return history
+def requests_of_unit(user: Any, unit: Any, limit: int = 50) -> list[ServiceRequest]:
+    """The unit's service requests the user may see, newest first (a panel of the unit's service file)."""
+    return list(requests_visible_to(user).filter(unit=unit).order_by("-received_at", "-id")[:limit])

@@ -6,7 +6,6 @@ a timeline event (from -> to) and the SLA events that drive the clocks (see sla/
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,10 +19,12 @@ from django.utils.translation import gettext_lazy
 
 from serviceloop.assets.models import ServiceContract
 from serviceloop.assets.warranty import warranty_state
+from serviceloop.core import registry
 from serviceloop.core.concurrency import check_version, save_versioned
 from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param, prefetch_rows
 from serviceloop.core.gcpause import gc_paused
 from serviceloop.core.numbering import next_number
+from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import record_event
 from serviceloop.core.workflow import apply_move, check_move
 
@@ -64,10 +65,6 @@ class IntakeResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _is_customer(actor: Any) -> bool:
-    return bool(getattr(actor, "customer_id", None))
-
-
 def _lock(request: ServiceRequest) -> ServiceRequest:
     return (
         ServiceRequest.objects.select_for_update(of=("self",))  # PostgreSQL: lock the request row only
@@ -91,7 +88,7 @@ def _move(request: ServiceRequest, move: str, **kwargs: Any) -> ServiceRequest:
 
 def _confirmation_channel(actor: Any, how: str | None, portal: str, staff_default: str) -> str:
     """Customers confirm for themselves in the portal; staff record how the customer confirmed."""
-    if _is_customer(actor):
+    if is_customer(actor):
         if how not in (None, "", portal):
             raise PermissionDenied(_("Customers confirm in the portal."))
         return portal
@@ -101,7 +98,7 @@ def _confirmation_channel(actor: Any, how: str | None, portal: str, staff_defaul
 
 
 def _own_customer(actor: Any, request: ServiceRequest) -> None:
-    if _is_customer(actor) and actor.customer_id != request.customer_id:
+    if is_customer(actor) and actor.customer_id != request.customer_id:
         raise ValidationError(_("This request belongs to another customer."), code="forbidden")
 
 
@@ -169,7 +166,7 @@ def request_create(
     """Log a request from any channel. Takes the warranty snapshot, the SO (a quality complaint
     must carry one, seed 001 §4.2), the priority and the SLA policy, and starts the clocks."""
     now = timezone.now()
-    if _is_customer(actor):
+    if is_customer(actor):
         # what only staff set: a customer's request is logged from the portal (or the unit's QR code), now,
         # with the derived priority, and not as handed over
         if channel != RequestChannel.QR:
@@ -196,7 +193,7 @@ def request_create(
         err("title", _("Describe the request in a short title."))
     if customer is None:
         err("customer", _("Choose the customer."))
-    elif _is_customer(actor) and actor.customer_id != customer.pk:
+    elif is_customer(actor) and actor.customer_id != customer.pk:
         err("customer", _("You can log requests for your own company only."))
     if received_at > now + CLOCK_SKEW:
         err("received_at", _("The time received cannot be in the future."))
@@ -399,7 +396,7 @@ def request_confirm_plan(
     if how not in ConfirmationChannel.values:
         raise ValidationError({"how": [_("Choose how the customer confirmed.")]})
     if how == ConfirmationChannel.PORTAL:
-        if not _is_customer(actor):
+        if not is_customer(actor):
             raise ValidationError(
                 {"how": [_("Only the customer confirms in the portal; record a phone confirmation instead.")]}
             )
@@ -464,7 +461,7 @@ def request_confirm_resolution(
     if how not in ResolutionConfirmation.values:
         raise ValidationError({"how": [_("Choose how the customer confirmed.")]})
     if how == ResolutionConfirmation.PORTAL:
-        if not _is_customer(actor):
+        if not is_customer(actor):
             raise ValidationError({"how": [_("Only the customer confirms in the portal.")]})
         name = str(actor)
     else:
@@ -626,19 +623,9 @@ def sla_meet_target(
 
 # ---------------------------------------------------------------- escalation
 
-EscalationHandler = Callable[[Escalation], None]
-ESCALATION_HANDLERS: list[EscalationHandler] = []
-
-
-def on_escalation(handler: EscalationHandler) -> EscalationHandler:
-    """Register a function called (after commit) with each new escalation: notifications plug in here."""
-    ESCALATION_HANDLERS.append(handler)
-    return handler
-
-
 def _notify(escalation: Escalation) -> None:
-    for handler in ESCALATION_HANDLERS:
-        handler(escalation)
+    """The hooks other apps registered (core.registry.on_escalation: the feedback app's notifications)."""
+    registry.run_escalation_hooks(escalation)
 
 
 def _escalation_levels(request: ServiceRequest) -> list[str]:

@@ -20,11 +20,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from serviceloop.assets.models import Unit
+from serviceloop.core import registry
 from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
 from serviceloop.core.concurrency import save_and_record
 from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
 from serviceloop.core.lookups import constant_in
+from serviceloop.core.scoping import is_customer
 from serviceloop.core.steps import StepView
 from serviceloop.customers.models import Customer
 
@@ -37,10 +39,6 @@ from .steps import REQUEST_STEPS
 
 # verbs of the timeline a customer does not need to see (internal escalations)
 INTERNAL_VERBS = {"escalated"}
-
-
-def is_customer(user: Any) -> bool:
-    return bool(getattr(user, "customer_id", None))
 
 
 def humanize_delta(delta: timedelta) -> str:
@@ -290,30 +288,13 @@ class RequestDetailView(GatedDetailView):
             "escalations": [] if customer_view else Escalation.objects.filter(request=obj).order_by("-at")[:20],
             "other_open": selectors.open_requests_for_unit(user, obj.unit).exclude(pk=obj.pk) if obj.unit_id else [],
             "customer_view": customer_view,
-            "work_orders": _optional("serviceloop.workorders.selectors", "work_orders_of_request", user, obj),
-            "follow_ups": _optional("serviceloop.feedback.selectors", "follow_ups_of", user, obj),
+            **registry.panel_context(registry.REQUEST_PAGE, user, obj),  # work orders, follow-ups (their apps)
         }
         if customer_view:  # the customer's timeline leaves out internal escalations
             from serviceloop.core.timeline import events_for
 
             context["events"] = [e for e in events_for(obj).exclude(verb__in=INTERNAL_VERBS)[:50]]
         return context
-
-
-def _optional(module: str, name: str, *args: Any) -> Any:
-    """A panel from an app that may not be installed yet (work orders, follow-ups)."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    app_label = module.split(".")[1]
-    if not apps.is_installed(f"serviceloop.{app_label}"):
-        return None
-    try:
-        func = getattr(import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-    return func(*args)
 
 
 class RequestStepView(StepView):

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+LIMIT = 50  # rows of a panel of the unit's service file
+
 
 class WorkOrdersConfig(AppConfig):
     name = "serviceloop.workorders"
@@ -8,12 +10,22 @@ class WorkOrdersConfig(AppConfig):
     verbose_name = _("Work orders")
 
     def ready(self) -> None:
-        # What this app's timeline verbs say to a person (core shows unknown verbs as they are).
-        from serviceloop.core.models import VERB_LABELS
+        from serviceloop.core import registry
 
-        from .choices import VERB_LABELS as OURS
+        from . import (
+            selectors,
+            steps,  # noqa: F401 (the work order steps, and the new work order on a request)
+        )
+        from .choices import VERB_LABELS
 
-        for verb, label in OURS.items():
-            VERB_LABELS.setdefault(verb, label)
-
-        from . import steps  # noqa: F401 (the work order steps, and the new work order on a request)
+        registry.add_verbs(VERB_LABELS)  # what this app's timeline verbs say to a person
+        registry.add_panel(registry.UNIT_FILE, "work_orders", order=20,
+                           load=lambda user, unit: list(selectors.work_orders_of_unit(user, unit)[:LIMIT]),
+                           template="workorders/partials/unit_work_orders.html",
+                           print_template="workorders/print/unit_work_orders.html")
+        registry.add_panel(registry.UNIT_FILE, "service_reports", order=30,
+                           load=lambda user, unit: list(selectors.service_reports_of_unit(user, unit)[:LIMIT]),
+                           template="workorders/partials/unit_service_reports.html",
+                           print_template="workorders/print/unit_service_reports.html")
+        registry.add_panel(registry.REQUEST_PAGE, "work_orders", selectors.work_orders_of_request, order=10,
+                           template="workorders/partials/request_work_orders.html")

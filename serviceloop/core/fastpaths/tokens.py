@@ -1,5 +1,5 @@
 """API token authentication in one query, compiled once (``compiled.py``): the token, its user, the
-user's branch (the access scope reads it) and the cache stamp (``accounts.stamps``: the user's
+user's branch (the access scope reads it) and the cache stamp (``core.stamps``: the user's
 permissions then come from this process's cache), instead of DRF's token-and-user query followed by
 the branch and the stamp.
 
@@ -18,8 +18,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 
-from serviceloop.accounts import stamps
-
+from .. import stamps
 from . import enabled
 from .compiled import CompiledQuery, str_param
 

@@ -20,11 +20,10 @@ from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from serviceloop.accounts import stamps
 from serviceloop.accounts.auth import TokenAuthentication
 from serviceloop.accounts.models import Branch, User
 from serviceloop.assets.models import Unit
-from serviceloop.core import fastpaths, scoping
+from serviceloop.core import fastpaths, scoping, stamps
 from serviceloop.core.api import GatedRelatedField
 from serviceloop.core.fastpaths import gated, history, tokens
 from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param

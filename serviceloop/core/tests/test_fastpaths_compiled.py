@@ -12,9 +12,9 @@ from django.contrib.auth.models import Group
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 
-from serviceloop.accounts import stamps
 from serviceloop.assets.models import ServiceContract, Unit
 from serviceloop.assets.tests.factories import UnitFactory
+from serviceloop.core import stamps
 from serviceloop.core.api import GatedRelatedField
 from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param, str_param
 from serviceloop.customers.models import Customer

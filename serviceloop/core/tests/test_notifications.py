@@ -305,10 +305,10 @@ def _request_at_nine(cast, **kwargs):
 
 
 def test_the_escalation_handler_is_registered_at_startup():
+    from serviceloop.core import registry
     from serviceloop.feedback.handlers import notify_escalation
-    from serviceloop.service.services import ESCALATION_HANDLERS
 
-    assert ESCALATION_HANDLERS.count(notify_escalation) == 1
+    assert registry.escalation_hooks().count(notify_escalation) == 1
 
 
 def test_about_to_breach_notifies_the_branch_and_hq_service_managers(cast, policy, managers,

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from serviceloop.accounts.stamps import StampedCache
 from serviceloop.assets.choices import SlaLevel
 from serviceloop.core.calendar_cache import ROUND_THE_CLOCK, spec_for_calendar
+from serviceloop.core.stamps import StampedCache
 from serviceloop.core.workcalendar import CalendarSpec
 
 from ..choices import SlaTarget
@@ -35,7 +35,7 @@ def _active_policies(_key: None) -> list[SlaPolicy]:
     return list(SlaPolicy.objects.filter(active=True))
 
 
-# the active policies per process during HTTP requests (reloaded after any change: accounts/stamps.py)
+# the active policies per process during HTTP requests (reloaded after any change: core/stamps.py)
 _ACTIVE_POLICIES = StampedCache(_active_policies)
 
 

@@ -204,7 +204,7 @@ def test_list_filters_search_and_order(world):
 def test_list_query_count_does_not_grow_with_rows(world):
     client = client_for(world.cast.desk)
     request_for(world, "a")
-    client.get(BASE)  # the first call fills this process's cache of the desk's roles (accounts/stamps.py)
+    client.get(BASE)  # the first call fills this process's cache of the desk's roles (core/stamps.py)
     with CaptureQueriesContext(connection) as one:
         client.get(BASE)
     for side in ("a", "b", "a", "b"):

@@ -10,9 +10,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from serviceloop.accounts import stamps
 from serviceloop.assets.tests.factories import ServiceContractFactory, UnitFactory
 from serviceloop.assets.warranty import warranty_state
+from serviceloop.core import stamps
 from serviceloop.core.models import CalendarDay, WorkCalendar
 from serviceloop.service import services
 from serviceloop.service.choices import OPEN_STATUSES

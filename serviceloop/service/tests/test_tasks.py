@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from serviceloop.core import registry
 from serviceloop.core.timeline import events_for
 from serviceloop.core.workcalendar import SHANGHAI
 from serviceloop.service import services
@@ -97,12 +98,12 @@ def test_finished_requests_are_not_evaluated(cast, policy):
 
 def test_handlers_are_called_after_commit(request_at_nine, django_capture_on_commit_callbacks):
     seen = []
-    services.on_escalation(seen.append)
+    registry.on_escalation(seen.append)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             services.sla_escalate(now=sh(2026, 11, 19, 11, 0))
     finally:
-        services.ESCALATION_HANDLERS.remove(seen.append)
+        registry.remove_escalation_hook(seen.append)
     assert [(e.target, e.level) for e in seen] == [("first_response", "service_manager")]
 
 

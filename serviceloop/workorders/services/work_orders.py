@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from serviceloop.core.concurrency import save_versioned
 from serviceloop.core.notifications import customer_users, notify, users_with_role
 from serviceloop.core.numbering import next_number
+from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import record_event
 from serviceloop.core.workflow import apply_move, check_move
 from serviceloop.service.choices import RequestStatus, ServicePlan, SlaTarget
@@ -134,7 +135,7 @@ def engineer_may_serve(user: Any, work_order: WorkOrder) -> bool:
 
 def _check_engineer(user: Any, work_order: WorkOrder) -> str | None:
     """Why ``user`` cannot be sent on ``work_order``, or None."""
-    if user is None or not getattr(user, "is_active", False) or getattr(user, "customer_id", None):
+    if user is None or not getattr(user, "is_active", False) or is_customer(user):
         return _("%(name)s is not an active engineer.") % {"name": user}
     profile = _profile(user)
     if profile is None:

@@ -1,3 +1,5 @@
+"""The navigation bar: the entries a user's permissions (and portal or staff side) allow."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,6 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+
+from serviceloop.core.scoping import is_customer
 
 # (label, url name, permission needed to see the entry[, "customer" or "staff" only])
 NAV_ITEMS = [
@@ -31,7 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items = []
     if user is not None and user.is_authenticated:
-        customer = bool(getattr(user, "customer_id", None))
+        customer = is_customer(user)
         for label, name, perm, *audience in NAV_ITEMS:
             if audience and audience[0] != ("customer" if customer else "staff"):
                 continue

@@ -1,7 +1,7 @@
 """Per-process caches of tables that rarely change, kept correct across processes by stamps.
 
-Watched: roles (groups and their permissions), SLA policies and the working calendars with the
-company's days. Every change of one of them writes a new random value into the ``CacheStamp`` row in
+Watched: roles (groups and their permissions), the working calendars with the company's days, and
+what other apps add with ``watch`` (the service app: SLA policies). Every change of one of them writes a new random value into the ``CacheStamp`` row in
 the same transaction (the signal receivers below) and empties this process's caches. Who is in which
 group (and a user's own permissions) is stamped on the user instead (``User.access_stamp``), so a new
 colleague's roles do not empty everyone's cache. A cache entry remembers the stamps it was loaded
@@ -32,11 +32,11 @@ from django.db.models import Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 STAMP_ID = 1
-# models whose saves and deletes change a cache (lazy references: no import of other apps here)
-WATCHED_MODELS = (
-    "auth.Group", "auth.Permission", "contenttypes.ContentType",
-    "service.SlaPolicy", "core.WorkCalendar", "core.CalendarDay",
-)
+# models whose saves and deletes change a cache; apps add theirs with ``watch`` (their AppConfig.ready)
+WATCHED_MODELS: list[str] = [
+    "auth.Group", "auth.Permission", "contenttypes.ContentType", "core.WorkCalendar", "core.CalendarDay",
+]
+_connected = False
 
 _local = Local()  # per thread / async context: .request, the _Request being served (None outside requests)
 
@@ -200,7 +200,7 @@ def _group_permissions_changed(action: str = "", **_kwargs: Any) -> None:
 
 
 def connect() -> None:
-    """Called once from the accounts app's ``ready``."""
+    """Called once from the core app's ``ready``."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
@@ -213,6 +213,20 @@ def connect() -> None:
         m2m_changed.connect(_memberships_changed, sender=through, dispatch_uid=f"stamps-m2m-{through._meta.label}")
     m2m_changed.connect(_group_permissions_changed, sender=Group.permissions.through,
                         dispatch_uid="stamps-m2m-group-permissions")
+    global _connected
+    _connected = True
     for label in WATCHED_MODELS:  # their deletions cascade to the membership tables: covered here
-        post_save.connect(bump, sender=label, weak=False, dispatch_uid=f"stamps-save-{label}")
-        post_delete.connect(bump, sender=label, weak=False, dispatch_uid=f"stamps-delete-{label}")
+        _watch_signals(label)
+
+
+def _watch_signals(label: str) -> None:
+    post_save.connect(bump, sender=label, weak=False, dispatch_uid=f"stamps-save-{label}")
+    post_delete.connect(bump, sender=label, weak=False, dispatch_uid=f"stamps-delete-{label}")
+
+
+def watch(label: str) -> None:
+    """Another app's model (``"app_label.Model"``) whose changes empty the caches (call from AppConfig.ready)."""
+    if label not in WATCHED_MODELS:
+        WATCHED_MODELS.append(label)
+    if _connected:
+        _watch_signals(label)

@@ -1,4 +1,4 @@
-"""Per-process caches of roles, permissions, SLA policies and calendars (accounts/stamps.py) never
+"""Per-process caches of roles, permissions, SLA policies and calendars (core/stamps.py) never
 serve stale data: a change made here or in another process (simulated by not emptying this process's
 caches) is seen by the next request."""
 
@@ -11,9 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from serviceloop.accounts import stamps
 from serviceloop.accounts.models import User
-from serviceloop.core import calendar_cache
+from serviceloop.core import calendar_cache, stamps
 from serviceloop.core.models import CalendarDay
 from serviceloop.core.scoping import scope_of
 from serviceloop.service.tests.factories import SlaPolicyFactory

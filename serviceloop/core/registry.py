@@ -1,0 +1,144 @@
+"""What apps plug into each other's pages and events, filled in their ``AppConfig.ready()``.
+
+Core and the earlier apps never import a later app (nor name one in a string): a page shows the
+panels registered for its slot, a timeline shows the verbs' registered labels, an escalation calls
+the registered hooks. Who fills what (see each app's ``apps.py``):
+
+==================  ===========================================  ==================================
+slot / key          what                                          filled by
+==================  ===========================================  ==================================
+``UNIT_FILE``       panels of the unit's service file (assets      service (requests), workorders
+                    unit page and its PDF)                         (work orders, service reports)
+``CUSTOMER_PAGE``   panels of the customer page                    assets (units, contracts, orders)
+``REQUEST_PAGE``    panels of the service request page             workorders (work orders),
+                                                                   feedback (follow-ups)
+verbs               timeline verbs -> words (``add_verbs``)        core, service, workorders, feedback
+escalation hooks    called with each new SLA escalation            feedback (notifications)
+                    (``on_escalation``)
+imports             Excel import specs (``add_import``)            customers, assets
+==================  ===========================================  ==================================
+
+Registration is idempotent (the same panel, hook or import registered twice counts once), so a
+test may call an app's ``ready()`` again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# ---------------------------------------------------------------- panels
+
+UNIT_FILE = "unit_file"
+CUSTOMER_PAGE = "customer_page"
+REQUEST_PAGE = "request_page"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of a page: ``load(user, obj)`` gives what it shows, under ``name`` in the page's context;
+    the page includes ``template`` (and its PDF ``print_template``, when it has one) for each panel in order."""
+
+    slot: str
+    name: str
+    load: Callable[[Any, Any], Any]
+    template: str = ""
+    print_template: str = ""
+    order: int = 100
+
+
+_PANELS: dict[str, dict[str, Panel]] = {}
+
+
+def add_panel(slot: str, name: str, load: Callable[[Any, Any], Any], *, template: str = "",
+              print_template: str = "", order: int = 100) -> Panel:
+    """Register (or replace) the panel ``name`` of the page ``slot``."""
+    panel = Panel(slot=slot, name=name, load=load, template=template, print_template=print_template, order=order)
+    _PANELS.setdefault(slot, {})[name] = panel
+    return panel
+
+
+def panels(slot: str) -> list[Panel]:
+    """The panels of a page, in their order (then in the order they were registered)."""
+    found = list(_PANELS.get(slot, {}).values())
+    return sorted(found, key=lambda p: p.order)
+
+
+def has_panel(slot: str, name: str) -> bool:
+    return name in _PANELS.get(slot, {})
+
+
+def panel_context(slot: str, user: Any, obj: Any) -> dict[str, Any]:
+    """The page's context from its panels: each panel's rows under its name, and ``panels`` (the list)."""
+    found = panels(slot)
+    context: dict[str, Any] = {panel.name: panel.load(user, obj) for panel in found}
+    context["panels"] = found
+    return context
+
+
+# ---------------------------------------------------------------- timeline verbs
+
+_VERBS: dict[str, Any] = {}
+
+
+def add_verbs(labels: Mapping[str, Any]) -> None:
+    """Words for an app's timeline verbs; a verb already registered keeps its first label."""
+    for verb, label in labels.items():
+        _VERBS.setdefault(verb, label)
+
+
+def verb_label(verb: str) -> str:
+    """What a verb says to a person; a verb nobody registered is shown as it is."""
+    return str(_VERBS.get(verb, verb))
+
+
+def verbs() -> dict[str, Any]:
+    return dict(_VERBS)
+
+
+# ---------------------------------------------------------------- escalation hooks
+
+EscalationHook = Callable[[Any], None]
+_ESCALATION_HOOKS: list[EscalationHook] = []
+
+
+def on_escalation(hook: EscalationHook) -> EscalationHook:
+    """Call ``hook(escalation)`` (after commit) with each new SLA escalation; usable as a decorator."""
+    if hook not in _ESCALATION_HOOKS:
+        _ESCALATION_HOOKS.append(hook)
+    return hook
+
+
+def remove_escalation_hook(hook: EscalationHook) -> None:
+    if hook in _ESCALATION_HOOKS:
+        _ESCALATION_HOOKS.remove(hook)
+
+
+def escalation_hooks() -> list[EscalationHook]:
+    return list(_ESCALATION_HOOKS)
+
+
+def run_escalation_hooks(escalation: Any) -> None:
+    for hook in escalation_hooks():
+        hook(escalation)
+
+
+# ---------------------------------------------------------------- Excel imports
+
+_IMPORTS: dict[str, Callable[[], Any]] = {}
+
+
+def add_import(name: str, spec: Callable[[], Any]) -> None:
+    """An Excel import (core/imports.py ``ImportSpec`` subclass) served at /imports/<name with dashes>/."""
+    _IMPORTS[name] = spec
+
+
+def import_spec(name: str) -> Any | None:
+    """A new spec of the import ``name``, or None when no app registered one."""
+    spec = _IMPORTS.get(name)
+    return spec() if spec is not None else None
+
+
+def import_names() -> Iterable[str]:
+    return list(_IMPORTS)

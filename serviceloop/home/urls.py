@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+# no app_name: the page is ``{% url 'home' %}`` (and settings.LOGIN_REDIRECT_URL) as before
+urlpatterns = [
+    path("", views.home, name="home"),
+]
