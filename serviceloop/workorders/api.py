@@ -14,7 +14,6 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
@@ -27,8 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from serviceloop.accounts.models import Branch, EngineerProfile, Skill
-from serviceloop.assets.models import Unit
+from serviceloop.accounts.models import EngineerProfile, Skill
 from serviceloop.core.access import audit_denial, get_for_user
 from serviceloop.core.api import (
     DETAIL_SCHEMA,
@@ -38,15 +36,20 @@ from serviceloop.core.api import (
     GatedRelatedField,
     VersionedModelSerializer,
     _require,
-    visible,
 )
 from serviceloop.core.pdf import pdf_bytes_response
 from serviceloop.core.step_api import add_step_actions, allowed_steps_field
-from serviceloop.customers.models import Customer
-from serviceloop.service.models import ServiceRequest
 
 from . import documents, selectors, services
-from .choices import FeeKind, HelpRequestStatus, ReportStatus, WorkOrderStatus, WorkResult
+from .choices import FeeKind, WorkOrderStatus, WorkResult
+from .filters import (
+    FeeLineFilter,
+    HelpRequestFilter,
+    ServiceReportFilter,
+    WorkOrderFilter,
+    WorkReportFilter,
+    number_search,
+)
 from .inputs import (
     REASON,
     TEXT,
@@ -238,25 +241,6 @@ class EngineerRankSerializer(serializers.Serializer):
 # --- work orders -----------------------------------------------------------------------------
 
 
-class WorkOrderFilter(django_filters.FilterSet):
-    customer = django_filters.ModelChoiceFilter(queryset=visible(Customer))
-    unit = django_filters.ModelChoiceFilter(queryset=visible(Unit))
-    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
-    branch = django_filters.ModelChoiceFilter(queryset=Branch.objects.all())
-    status = django_filters.MultipleChoiceFilter(choices=WorkOrderStatus.choices)
-    result = django_filters.ChoiceFilter(choices=WorkResult.choices)
-    planned_from = django_filters.DateFilter(field_name="planned_date", lookup_expr="gte")
-    planned_to = django_filters.DateFilter(field_name="planned_date", lookup_expr="lte")
-
-    class Meta:
-        model = WorkOrder
-        fields = ["customer", "unit", "request", "branch", "status", "result", "chargeable"]
-
-
-def _number_search(queryset, text: str):
-    return queryset.filter(number__istartswith=text)
-
-
 def _move_schema(body: Any, summary: str, response: Any = None, code: int = 200):
     return extend_schema(request=body, responses={code: response or WorkOrderDetailSerializer}, summary=summary)
 
@@ -277,7 +261,7 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
     serializer_class = WorkOrderSerializer
     filterset_class = WorkOrderFilter
     search_fields = ["number"]
-    search_function = staticmethod(_number_search)
+    search_function = staticmethod(number_search)
     ordering_fields = ["created_at", "planned_date", "number", "status", "updated_at"]
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -415,14 +399,6 @@ class HelpRequestCreateSerializer(serializers.Serializer):
     skill_note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class HelpRequestFilter(django_filters.FilterSet):
-    work_order = django_filters.ModelChoiceFilter(queryset=visible(WorkOrder))
-    status = django_filters.ChoiceFilter(choices=HelpRequestStatus.choices)
-
-    class Meta:
-        model = HelpRequest
-        fields = ["work_order", "status"]
-
 
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("Help requests to headquarters the caller may see")),
@@ -437,7 +413,7 @@ class HelpRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retri
     serializer_class = HelpRequestSerializer
     filterset_class = HelpRequestFilter
     search_fields = ["number"]
-    search_function = staticmethod(_number_search)
+    search_function = staticmethod(number_search)
     ordering_fields = ["created_at", "number", "status"]
     ordering = ["-created_at", "-id"]
 
@@ -532,15 +508,6 @@ class VerifyResultSerializer(serializers.Serializer):
     pdf_sha256 = serializers.CharField()
 
 
-class ServiceReportFilter(django_filters.FilterSet):
-    work_order = django_filters.ModelChoiceFilter(queryset=visible(WorkOrder))
-    unit = django_filters.ModelChoiceFilter(field_name="work_order__unit", queryset=visible(Unit))
-    status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
-
-    class Meta:
-        model = ServiceReport
-        fields = ["work_order", "unit", "status", "satisfied"]
-
 
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("Service reports the caller may see")),
@@ -558,7 +525,7 @@ class ServiceReportViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Ret
     serializer_class = ServiceReportSerializer
     filterset_class = ServiceReportFilter
     search_fields = ["number"]
-    search_function = staticmethod(_number_search)
+    search_function = staticmethod(number_search)
     ordering_fields = ["created_at", "number", "signed_at"]
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -664,13 +631,6 @@ class WorkReportEditSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
-class WorkReportFilter(django_filters.FilterSet):
-    work_order = django_filters.ModelChoiceFilter(queryset=visible(WorkOrder))
-
-    class Meta:
-        model = WorkReport
-        fields = ["work_order"]
-
 
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("Service work reports the caller may see")),
@@ -731,14 +691,6 @@ class FeeLineSerializer(VersionedModelSerializer):
                   *TIMESTAMPS]
         read_only_fields = ["amount", *TIMESTAMPS]
 
-
-class FeeLineFilter(django_filters.FilterSet):
-    work_order = django_filters.ModelChoiceFilter(queryset=visible(WorkOrder))
-    kind = django_filters.ChoiceFilter(choices=FeeKind.choices)
-
-    class Meta:
-        model = FeeLine
-        fields = ["work_order", "kind"]
 
 
 class FeeLineViewSet(GatedModelViewSet):

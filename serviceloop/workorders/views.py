@@ -15,11 +15,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +30,6 @@ from django.utils.translation import gettext_lazy
 from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
 from serviceloop.core.concurrency import StaleEditError
 from serviceloop.core.excel import export_rows
-from serviceloop.core.filters import StyledFilterSet
 from serviceloop.core.generic import is_htmx, record_panels
 from serviceloop.core.listing import Column, ListPage, ListSpec
 from serviceloop.core.pdf import pdf_bytes_response
@@ -45,6 +43,7 @@ from .choices import (
     HelpRequestStatus,
     WorkOrderStatus,
 )
+from .filters import HelpRequestFilter, WorkOrderFilter, help_search, work_order_search
 from .models import FeeLine, HelpRequest, ServiceReport, WorkOrder, WorkOrderAssignment, WorkReport
 from .steps import HELP_STEPS, REPORT_STEPS, WORK_ORDER_STEPS
 
@@ -127,13 +126,6 @@ def _source(request: HttpRequest) -> str:
 
 # ---------------------------------------------------------------- lists
 
-def work_order_search(queryset: QuerySet, text: str) -> QuerySet:
-    return queryset.filter(
-        Q(number__istartswith=text) | Q(request__number__istartswith=text) | Q(customer__name__icontains=text)
-        | Q(customer__code__istartswith=text) | Q(unit__serial_number__istartswith=text)
-    )
-
-
 def _date(value: Any) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
@@ -152,20 +144,10 @@ WO_COLUMNS = [
 ]
 
 
-class WorkOrderFilter(StyledFilterSet):
-    status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=WorkOrderStatus.choices,
-                                         empty_label=gettext_lazy("all"))
-    chargeable = django_filters.BooleanFilter(label=gettext_lazy("chargeable"))
-
-    class Meta:
-        model = WorkOrder
-        fields = ["status", "chargeable"]
-
-
 BOARD_LIST = ListSpec(columns=WO_COLUMNS, default_sort="queue", search=work_order_search,
                       extra_sorts={"queue": "declined_first"}, page_size=25)
 ALL_LIST = ListSpec(columns=WO_COLUMNS, default_sort="-created", search=work_order_search,
-                    filterset_class=WorkOrderFilter)
+                    filterset_class=WorkOrderFilter.for_list)
 
 
 def _list_response(request: HttpRequest, page: ListPage, *, title: str, export_name: str, template: str,
@@ -246,22 +228,8 @@ HELP_COLUMNS = [
 ]
 
 
-def help_search(queryset: QuerySet, text: str) -> QuerySet:
-    return queryset.filter(Q(number__istartswith=text) | Q(work_order__number__istartswith=text)
-                           | Q(work_order__customer__name__icontains=text))
-
-
-class HelpRequestFilter(StyledFilterSet):
-    status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=HelpRequestStatus.choices,
-                                         empty_label=gettext_lazy("all"))
-
-    class Meta:
-        model = HelpRequest
-        fields = ["status"]
-
-
 HELP_LIST = ListSpec(columns=HELP_COLUMNS, default_sort="queue", search=help_search,
-                     filterset_class=HelpRequestFilter, extra_sorts={"queue": "pending_first"})
+                     filterset_class=HelpRequestFilter.for_list, extra_sorts={"queue": "pending_first"})
 
 
 @login_required
