@@ -10,12 +10,12 @@ step (PermissionDenied -> 403) and what is valid (ValidationError -> the message
 Modules: ``work_orders`` (board, lists, my jobs, creation, the work order page, the job view, step pages,
 assignment, PDF), ``reports`` (service report and work report), ``help`` (help requests), ``fees``, and
 ``common`` (the helpers they share). The views are re-exported here: ``urls.py`` and callers use
-``from serviceloop.workorders import views`` and ``views.board``.
+``from serviceloop.workorders import views`` and ``views.BoardView``.
 """
 
 from .common import MAJOR, PERM_APPROVE_HELP
 from .fees import fee_add, fee_delete, fee_statement
-from .help import HELP_COLUMNS, HELP_LIST, HelpStepView, help_approve, help_create, help_detail, help_list
+from .help import HELP_COLUMNS, HELP_LIST, HelpListView, HelpStepView, help_approve, help_create, help_detail
 from .reports import (
     VERIFY_MAX_BYTES,
     report,
@@ -30,22 +30,22 @@ from .work_orders import (
     BOARD_LIST,
     INTERNAL_VERBS,
     WO_COLUMNS,
+    BoardView,
+    WorkOrderListView,
     WorkOrderStepView,
-    board,
     my_jobs,
     work_order_assign,
     work_order_context,
     work_order_create,
     work_order_detail,
     work_order_job,
-    work_order_list,
     work_order_pdf,
 )
 
 __all__ = [
     "ALL_LIST", "BOARD_LIST", "HELP_COLUMNS", "HELP_LIST", "INTERNAL_VERBS", "MAJOR", "PERM_APPROVE_HELP",
-    "VERIFY_MAX_BYTES", "WO_COLUMNS", "HelpStepView", "WorkOrderStepView", "board", "fee_add", "fee_delete",
-    "fee_statement", "help_approve", "help_create", "help_detail", "help_list", "my_jobs", "report", "report_pdf",
+    "VERIFY_MAX_BYTES", "WO_COLUMNS", "BoardView", "HelpListView", "HelpStepView", "WorkOrderListView", "WorkOrderStepView", "fee_add", "fee_delete",
+    "fee_statement", "help_approve", "help_create", "help_detail", "my_jobs", "report", "report_pdf",
     "report_sign", "report_verify", "work_order_assign", "work_order_context", "work_order_create",
-    "work_order_detail", "work_order_job", "work_order_list", "work_order_pdf", "work_report", "work_report_pdf",
+    "work_order_detail", "work_order_job", "work_order_pdf", "work_report", "work_report_pdf",
 ]

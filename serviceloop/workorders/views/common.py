@@ -1,6 +1,6 @@
 """What the work order pages share: the work order queryset with its relations, the refusal (403 with an
 audit row), the service call (_act) and its messages next to the form (_merge), the page a form goes
-back to (_back_url, _source: the engineer's phone view or the work order page), the list response.
+back to (_back_url, _source: the engineer's phone view or the work order page), the staff's list view.
 """
 
 from __future__ import annotations
@@ -11,17 +11,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from serviceloop.core.access import audit_denial, require_model_perm
 from serviceloop.core.concurrency import StaleEditError
-from serviceloop.core.excel import export_rows
-from serviceloop.core.generic import is_htmx
-from serviceloop.core.listing import ListPage
+from serviceloop.core.generic import GatedListView
 from serviceloop.core.scoping import is_customer
 
 from .. import selectors, services
@@ -101,22 +96,19 @@ def _source(request: HttpRequest) -> str:
     return "job" if source == "job" else ""
 
 
-def _list_response(request: HttpRequest, page: ListPage, *, title: str, export_name: str, template: str,
-                   context: dict[str, Any]) -> HttpResponse:
-    """A list page (search, filters, sort, pages, Excel); HTMX gets the table fragment only."""
-    if request.GET.get("export") == "xlsx":
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return export_rows(str(title), page.spec.columns, page.queryset.iterator(chunk_size=2000),
-                           f"{export_name}-{stamp}.xlsx")
-    context = {"page": page, "title": title, **context}
-    name = "core/partials/list_table.html" if is_htmx(request) else template
-    response = render(request, name, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
 def _require_staff_list(request: HttpRequest, model: type, target: str) -> None:
     require_model_perm(request, model, "view")
     if is_customer(request.user):
         audit_denial(request, action="view", target=target, outcome="forbidden")
         raise PermissionDenied(_("Your role does not allow this."))
+
+
+class StaffListView(GatedListView):
+    """A list page of the staff (search, filters, sort, pages, Excel, the HTMX table fragment): customers
+    get a 403 with an audit row, as on every work order list."""
+
+    audit_target: str = ""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        _require_staff_list(request, self.model, self.audit_target)
+        return super().get(request, *args, **kwargs)

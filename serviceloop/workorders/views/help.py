@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.generic import record_panels
-from serviceloop.core.listing import Column, ListPage, ListSpec
+from serviceloop.core.listing import Column, ListSpec
 from serviceloop.core.steps import StepView
 
 from .. import forms, selectors, services
@@ -26,17 +26,7 @@ from ..choices import HelpRequestStatus
 from ..filters import HelpRequestFilter, help_search
 from ..models import HelpRequest, WorkOrder, WorkOrderAssignment
 from ..steps import HELP_STEPS
-from .common import (
-    _act,
-    _back_url,
-    _list_response,
-    _merge,
-    _no_customers,
-    _refuse,
-    _require_staff_list,
-    _source,
-    _wo_queryset,
-)
+from .common import StaffListView, _act, _back_url, _merge, _no_customers, _refuse, _source, _wo_queryset
 
 HELP_COLUMNS = [
     Column("number", gettext_lazy("help request number"), lambda h: h.number, sort="number"),
@@ -57,16 +47,20 @@ HELP_LIST = ListSpec(columns=HELP_COLUMNS, default_sort="queue", search=help_sea
                      filterset_class=HelpRequestFilter.for_list, extra_sorts={"queue": "pending_first"})
 
 
-@login_required
-def help_list(request: HttpRequest) -> HttpResponse:
+class HelpListView(StaffListView):
     """协作申请单 from the branches: pending first (oldest first), then the decided ones."""
-    _require_staff_list(request, HelpRequest, "workorders.HelpRequest:list")
-    queryset = selectors.help_requests_visible_to(request.user).annotate(pending_first=Case(
-        When(status=HelpRequestStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()))
-    page = ListPage(request, queryset, HELP_LIST)
-    return _list_response(request, page, title=_("Help requests"), export_name="help-requests",
-                          template="workorders/list.html",
-                          context={"search_hint": _("Help request or work order number, customer")})
+
+    model = HelpRequest
+    spec = HELP_LIST
+    title = gettext_lazy("Help requests")
+    template_name = "workorders/list.html"
+    export_name = "help-requests"
+    search_hint = gettext_lazy("Help request or work order number, customer")
+    audit_target = "workorders.HelpRequest:list"
+
+    def get_queryset(self) -> QuerySet[HelpRequest]:
+        return selectors.help_requests_visible_to(self.request.user).annotate(pending_first=Case(
+            When(status=HelpRequestStatus.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()))
 
 
 # ---------------------------------------------------------------- help requests (协作申请单, 技术支持确认单)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.generic import record_panels
-from serviceloop.core.listing import Column, ListPage, ListSpec
+from serviceloop.core.listing import Column, ListSpec
 from serviceloop.core.pdf import pdf_bytes_response
 from serviceloop.core.scoping import is_customer
 from serviceloop.core.steps import StepView, step_form
@@ -37,10 +37,10 @@ from .common import (
     PERM_CLOSE,
     PERM_DISPATCH,
     S,
+    StaffListView,
     _act,
     _back_url,
     _detail_url,
-    _list_response,
     _merge,
     _no_customers,
     _refuse,
@@ -88,39 +88,51 @@ def _with_team(queryset: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     return queryset.prefetch_related(Prefetch("assignments", queryset=team, to_attr="active_team"))
 
 
-@login_required
-def board(request: HttpRequest) -> HttpResponse:
+class BoardView(StaffListView):
     """调度台 (dispatch board): work orders waiting for engineers (declined first, then oldest), and the
     dispatches waiting for the service manager's approval."""
-    _require_staff_list(request, WorkOrder, "workorders.WorkOrder:board")
-    user = request.user
-    page = ListPage(request, selectors.unassigned_work_orders(user), BOARD_LIST)
-    awaiting = _with_team(selectors.work_orders_awaiting_approval(user).select_related("dispatched_by"))
-    text = _search_text(request)
-    if text:
-        awaiting = work_order_search(awaiting, text)
-    awaiting_rows = list(awaiting[:21])
-    context = {
-        "awaiting": awaiting_rows[:20],
-        "awaiting_more": len(awaiting_rows) > 20,
-        "can_dispatch": user.has_perm(PERM_DISPATCH),
-        "action_url_name": "workorders:assign" if user.has_perm(PERM_DISPATCH) else None,
-        "action_label": _("Assign"),
-        "can_approve": user.has_perm(PERM_APPROVE),
-        "search_hint": _("Work order, request or serial number, customer"),
-    }
-    return _list_response(request, page, title=_("Dispatch board"), export_name="dispatch-board",
-                          template="workorders/board.html", context=context)
+
+    model = WorkOrder
+    spec = BOARD_LIST
+    title = gettext_lazy("Dispatch board")
+    template_name = "workorders/board.html"
+    export_name = "dispatch-board"
+    search_hint = gettext_lazy("Work order, request or serial number, customer")
+    audit_target = "workorders.WorkOrder:board"
+
+    def get_queryset(self) -> QuerySet[WorkOrder]:
+        return selectors.unassigned_work_orders(self.request.user)
+
+    def extra_context(self) -> dict[str, Any]:
+        user = self.request.user
+        awaiting = _with_team(selectors.work_orders_awaiting_approval(user).select_related("dispatched_by"))
+        text = _search_text(self.request)
+        if text:
+            awaiting = work_order_search(awaiting, text)
+        awaiting_rows = list(awaiting[:21])
+        return {
+            "awaiting": awaiting_rows[:20],
+            "awaiting_more": len(awaiting_rows) > 20,
+            "can_dispatch": user.has_perm(PERM_DISPATCH),
+            "action_url_name": "workorders:assign" if user.has_perm(PERM_DISPATCH) else None,
+            "action_label": _("Assign"),
+            "can_approve": user.has_perm(PERM_APPROVE),
+        }
 
 
-@login_required
-def work_order_list(request: HttpRequest) -> HttpResponse:
+class WorkOrderListView(StaffListView):
     """Every work order the user may see, with search, status filter and Excel export."""
-    _require_staff_list(request, WorkOrder, "workorders.WorkOrder:list")
-    page = ListPage(request, selectors.work_orders_visible_to(request.user), ALL_LIST)
-    return _list_response(request, page, title=_("Work orders"), export_name="work-orders",
-                          template="workorders/list.html",
-                          context={"search_hint": _("Work order, request or serial number, customer")})
+
+    model = WorkOrder
+    spec = ALL_LIST
+    title = gettext_lazy("Work orders")
+    template_name = "workorders/list.html"
+    export_name = "work-orders"
+    search_hint = gettext_lazy("Work order, request or serial number, customer")
+    audit_target = "workorders.WorkOrder:list"
+
+    def get_queryset(self) -> QuerySet[WorkOrder]:
+        return selectors.work_orders_visible_to(self.request.user)
 
 
 @login_required
