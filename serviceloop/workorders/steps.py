@@ -85,13 +85,13 @@ def _result(actor: Any, wo: WorkOrder, d: dict[str, Any]) -> Any:
 
 
 def _results():
-    from . import api
+    from .api import serializers
 
-    return api
+    return serializers
 
 
 def _later(name: str):
-    """A read serializer of api.py (defined after the steps), for the step's answer."""
+    """A read serializer of api/serializers.py (it imports the steps), for the step's answer."""
     return lambda: getattr(_results(), name)
 
 

@@ -5,8 +5,8 @@ from . import views
 app_name = "workorders"
 
 urlpatterns = [
-    path("", views.board, name="board"),
-    path("all/", views.work_order_list, name="list"),
+    path("", views.BoardView.as_view(), name="board"),
+    path("all/", views.WorkOrderListView.as_view(), name="list"),
     path("mine/", views.my_jobs, name="my_jobs"),
     path("new/<int:request_pk>/", views.work_order_create, name="create"),
     path("<int:pk>/", views.work_order_detail, name="detail"),
@@ -24,7 +24,7 @@ urlpatterns = [
     path("<int:pk>/help/new/", views.help_create, name="help_create"),
     path("reports/<int:pk>/pdf/", views.report_pdf, name="report_pdf"),
     path("reports/verify/", views.report_verify, name="report_verify"),
-    path("help/", views.help_list, name="help_list"),
+    path("help/", views.HelpListView.as_view(), name="help_list"),
     path("help/<int:pk>/", views.help_detail, name="help_detail"),
     path("help/<int:pk>/approve/", views.help_approve, name="help_approve"),
     path("help/<int:pk>/reject/", views.HelpStepView.as_view(), {"step": "reject"}, name="help_reject"),
