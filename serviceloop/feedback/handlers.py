@@ -36,7 +36,7 @@ def escalation_recipients(escalation: Any) -> list[Any]:
 
     if escalation.level == EscalationLevel.GM_OFFICE:
         return users_with_role(GM_OFFICE)
-    return users_with_role(SERVICE_MANAGER, branch=escalation.request.customer.branch)
+    return users_with_role(SERVICE_MANAGER, branch=escalation.service_request.customer.branch)
 
 
 def notify_escalation(escalation: Any) -> None:
@@ -46,9 +46,9 @@ def notify_escalation(escalation: Any) -> None:
     from serviceloop.service.models import Escalation
 
     try:
-        escalation = Escalation.objects.select_related("request", "request__customer",
-                                                       "request__customer__branch").get(pk=escalation.pk)
-        request = escalation.request
+        escalation = Escalation.objects.select_related("service_request", "service_request__customer",
+                                                       "service_request__customer__branch").get(pk=escalation.pk)
+        request = escalation.service_request
         with override(settings.LANGUAGE_CODE):  # stored text: in the site's language
             values = {
                 "number": request.number,
