@@ -48,15 +48,15 @@ def notify_escalation(escalation: Any) -> None:
     try:
         escalation = Escalation.objects.select_related("service_request", "service_request__customer",
                                                        "service_request__customer__branch").get(pk=escalation.pk)
-        request = escalation.service_request
+        service_request = escalation.service_request
         with override(settings.LANGUAGE_CODE):  # stored text: in the site's language
             values = {
-                "number": request.number,
+                "number": service_request.number,
                 "target": SlaTarget(escalation.target).label,
                 "deadline": timezone.localtime(escalation.due_at).strftime("%Y-%m-%d %H:%M")
                 if escalation.due_at else "-",
-                "customer": request.customer.name,
-                "title": request.title,
+                "customer": service_request.customer.name,
+                "title": service_request.title,
             }
             if escalation.breached:
                 subject = _("SLA breached: %(number)s") % values
@@ -68,6 +68,6 @@ def notify_escalation(escalation: Any) -> None:
                          "%(deadline)s.") % values
         notify(recipients=escalation_recipients(escalation),
                kind="sla_breached" if escalation.breached else "sla_at_risk",
-               subject=subject, body=body, url=request_url(request), obj=request)
+               subject=subject, body=body, url=request_url(service_request), obj=service_request)
     except Exception:  # a notification problem never stops the escalation run
         log.exception("escalation %s: notification failed", getattr(escalation, "pk", None))

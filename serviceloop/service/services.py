@@ -224,7 +224,7 @@ def request_create(
     policy = match_policy(
         request_type=request_type, severity=severity, customer_level=customer.level, contract_sla_level=sla_level
     )
-    request = ServiceRequest(
+    service_request = ServiceRequest(
         number=next_number("CSI"),
         channel=channel,
         request_type=request_type,
@@ -249,26 +249,26 @@ def request_create(
     )
     # Related records passed in were read from the database for this request: validating each again
     # costs a query apiece (five or six per intake); the database's foreign keys still guard them.
-    read = [f.name for f in request._meta.concrete_fields if f.is_relation and f.is_cached(request)
-            and getattr(request, f.name) is not None and not getattr(request, f.name)._state.adding]
-    request.full_clean(exclude=["number", *read])
+    read = [f.name for f in service_request._meta.concrete_fields if f.is_relation and f.is_cached(service_request)
+            and getattr(service_request, f.name) is not None and not getattr(service_request, f.name)._state.adding]
+    service_request.full_clean(exclude=["number", *read])
     # the clocks start at receipt: the SLA columns from that one event, stored with the new row
     started = SlaEvent(kind=SlaEventKind.STARTED, at=received_at,
                        actor=actor if getattr(actor, "is_authenticated", False) else None)
-    request.sla_due_at, request.sla_breached = _sla_columns(
-        request, deadlines(request, [started], spec_for_request(request), now=now))
-    save_versioned(request, expected_version=None, user=actor)
-    record_event(request, actor=actor, verb="created", to_state=request.status, data={"channel": channel})
+    service_request.sla_due_at, service_request.sla_breached = _sla_columns(
+        service_request, deadlines(service_request, [started], spec_for_request(service_request), now=now))
+    save_versioned(service_request, expected_version=None, user=actor)
+    record_event(service_request, actor=actor, verb="created", to_state=service_request.status, data={"channel": channel})
     if handed_over_from is not None:
-        record_event(request, actor=actor, verb="handed_over", note=str(handed_over_from),
+        record_event(service_request, actor=actor, verb="handed_over", note=str(handed_over_from),
                      data={"department": handed_over_from.pk})
-    started.service_request = request
+    started.service_request = service_request
     started.save()
-    notify.request_received(request)
+    notify.request_received(service_request)
 
-    result = IntakeResult(service_request=request)
+    result = IntakeResult(service_request=service_request)
     if unit is not None:
-        result.open_requests = _OPEN_FOR_UNIT.all(unit.pk, request.pk)
+        result.open_requests = _OPEN_FOR_UNIT.all(unit.pk, service_request.pk)
         for other in result.open_requests:
             result.warnings.append(
                 _("Request %(number)s for this unit is still open (%(status)s).")
@@ -676,10 +676,10 @@ def sla_escalate(*, now: datetime | None = None, threshold: float = ESCALATE_BEL
                 continue
             requests = ServiceRequest.objects.defer(*DEFERRED_TEXTS).in_bulk({row.pk for row, _r, _l in todo})
             for row, risk, level in todo:
-                request = requests.get(row.pk)
-                if request is None:  # deleted meanwhile
+                service_request = requests.get(row.pk)
+                if service_request is None:  # deleted meanwhile
                     continue
-                escalation = _escalation_record(request, risk, level, now)
+                escalation = _escalation_record(service_request, risk, level, now)
                 if escalation is not None:
                     created.append(escalation)
         if stale:

@@ -84,12 +84,12 @@ def evaluate_open_requests(
             return
         last_pk = chunk[-1].pk
         logs = _logs_of([r.pk for r in chunk])
-        for request in chunk:
-            policy = request.sla_policy
-            targets = targets_by_policy.get(request.sla_policy_id)
+        for service_request in chunk:
+            policy = service_request.sla_policy
+            targets = targets_by_policy.get(service_request.sla_policy_id)
             if targets is None:
-                targets = targets_by_policy[request.sla_policy_id] = targets_of(policy)
-            yield request, deadlines(request, logs[request.pk], cache.for_request(request), targets=targets, now=now)
+                targets = targets_by_policy[service_request.sla_policy_id] = targets_of(policy)
+            yield service_request, deadlines(service_request, logs[service_request.pk], cache.for_request(service_request), targets=targets, now=now)
 
 
 class OpenRequestRow(NamedTuple):

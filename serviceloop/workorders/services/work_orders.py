@@ -491,13 +491,13 @@ def work_order_check_in(
     someone_there = Visit.objects.filter(work_order=work_order, check_out_at__isnull=True).exists()
     visit = Visit.objects.create(work_order=work_order, engineer=actor, check_in_at=at, check_in_latitude=lat,
                                  check_in_longitude=lng, note=_text(note))
-    request = work_order.service_request
+    service_request = work_order.service_request
     if work_order.arrived_at is None:
         work_order.arrived_at = at
-        sla_meet_target(service_request=request, target=SlaTarget.ONSITE_ARRIVAL, actor=actor, at=at)
+        sla_meet_target(service_request=service_request, target=SlaTarget.ONSITE_ARRIVAL, actor=actor, at=at)
     if work_order.contacted_at is None:
         work_order.contacted_at = at
-        sla_meet_target(service_request=request, target=SlaTarget.ENGINEER_CONTACT, actor=actor, at=at)
+        sla_meet_target(service_request=service_request, target=SlaTarget.ENGINEER_CONTACT, actor=actor, at=at)
     data = {"visit": visit.pk}
     if lat is not None:
         data.update(latitude=str(lat), longitude=str(lng))
@@ -505,7 +505,7 @@ def work_order_check_in(
     if not someone_there:
         notify(
             recipients=customer_users(work_order.customer), kind="engineer_arrived", obj=work_order,
-            subject=_("The engineer has arrived for request %(number)s") % {"number": request.number},
+            subject=_("The engineer has arrived for request %(number)s") % {"number": service_request.number},
             body=_("Engineer %(name)s (phone %(phone)s) arrived on site at %(time)s.")
             % {"name": actor, "phone": engineer_phone(actor) or "-",
                "time": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
