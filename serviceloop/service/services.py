@@ -568,8 +568,8 @@ def sla_pause(
         raise ValidationError({"reason": [_("Choose why the clocks are paused.")]})
     now = timezone.now()
     _sla_event(service_request, SlaEventKind.PAUSED, actor=actor, reason=reason, at=now)
-    ServiceRequest.objects.filter(pk=service_request.pk).update(sla_paused=True, sla_pause_reason=reason)
     service_request.sla_paused, service_request.sla_pause_reason = True, reason
+    save_versioned(service_request, expected_version=None, user=actor)  # a move: the version goes up
     record_event(service_request, actor=actor, verb="sla_paused", note=note, data={"reason": reason})
     refresh_sla(service_request, now=now)
     return service_request
@@ -586,8 +586,8 @@ def sla_resume(
     now = timezone.now()
     reason = service_request.sla_pause_reason
     _sla_event(service_request, SlaEventKind.RESUMED, actor=actor, reason=reason, at=now)
-    ServiceRequest.objects.filter(pk=service_request.pk).update(sla_paused=False, sla_pause_reason="")
     service_request.sla_paused, service_request.sla_pause_reason = False, ""
+    save_versioned(service_request, expected_version=None, user=actor)
     record_event(service_request, actor=actor, verb="sla_resumed", note=note, data={"reason": reason})
     refresh_sla(service_request, now=now)
     return service_request

@@ -378,6 +378,7 @@ def test_illegal_transition_message(world):
 @pytest.mark.parametrize("username", ["outsider", "south_staff"])
 def test_another_customers_or_regions_request_is_a_404(world, move, username):
     request = prepare(world, HAPPY[move][0] if move in HAPPY else "under_review")
+    request.refresh_from_db()  # prepare may have paused it (a move of its own)
     version = request.version
     r = client_for(world.user(username)).post(url(request, move), payload_for(world, move), format="json")
     assert r.status_code == 404

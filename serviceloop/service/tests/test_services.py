@@ -349,6 +349,24 @@ def test_a_stale_edit_is_refused(cast):
         services.request_cancel(actor=cast.manager, service_request=request, reason="x", expected_version=stale)
 
 
+def test_pause_and_resume_bump_the_version(cast):
+    """A client that read the request before a pause (or a resume) is refused, like after any other move."""
+    request = new_request(actor=cast.desk, customer=cast.customer_a)
+    before_pause = ServiceRequest.objects.get(pk=request.pk).version
+    services.sla_pause(service_request=request, reason="waiting_customer", actor=cast.desk,
+                       expected_version=before_pause)
+    paused = ServiceRequest.objects.get(pk=request.pk)
+    assert paused.version == before_pause + 1 and paused.updated_by == cast.desk
+    with pytest.raises(StaleEditError):
+        services.request_start_review(actor=cast.manager, service_request=request, expected_version=before_pause)
+    services.sla_resume(service_request=request, actor=cast.desk, expected_version=paused.version)
+    assert ServiceRequest.objects.get(pk=request.pk).version == paused.version + 1
+    with pytest.raises(StaleEditError):
+        services.sla_pause(service_request=request, reason="waiting_parts", expected_version=paused.version)
+    assert [h.sla_paused for h in ServiceRequest.history.filter(id=request.pk).order_by("history_id")][-2:] == [
+        True, False]
+
+
 # ------------------------------------------------------------- SLA events written by the services
 
 def test_pause_and_resume(cast):
