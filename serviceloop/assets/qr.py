@@ -30,3 +30,9 @@ def unit_qr_svg(unit: Unit, *, scale: int = 4) -> str:
 def unit_qr_data_uri(unit: Unit, *, scale: int = 4) -> str:
     """The QR code as an SVG data: URI, for PDFs (which fetch nothing else)."""
     return _code(unit).svg_data_uri(scale=scale, border=2)
+
+
+def unit_qr_png_data_uri(unit: Unit) -> str:
+    """The QR code as a PNG data: URI for label sheets: 8 px per module (about 290 dpi on a 29 mm label),
+    drawn by WeasyPrint several times faster than the SVG."""
+    return _code(unit).png_data_uri(scale=8, border=2)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -25,11 +25,13 @@ from . import selectors, services
 from .filters import ContractFilter, ProductModelFilter, SalesOrderFilter, UnitFilter
 from .forms import ProductModelForm, SalesOrderForm, ServiceContractForm, UnitForm
 from .models import ProductModel, SalesOrder, ServiceContract, Unit
-from .qr import unit_qr_data_uri, unit_qr_svg, unit_qr_url
+from .qr import unit_qr_data_uri, unit_qr_png_data_uri, unit_qr_svg, unit_qr_url
 from .warranty import warranty_state
 
-MAX_LABELS = 240
+MAX_LABELS = 240  # per PDF: 10 sheets, rendered in about 3 s on 2 busy cores
+MAX_LABEL_PARTS = 50  # parts offered on one page (12,000 units)
 LABELS_PER_PAGE = 24  # 3 x 8 labels of 70 x 37 mm on A4
+LABELS_PER_ROW = 3
 
 
 def _date(value):
@@ -141,33 +143,64 @@ def unit_qr(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _labels_response(request: HttpRequest, units: list[Unit], filename: str) -> HttpResponse:
-    labels = [{"unit": u, "qr": unit_qr_data_uri(u)} for u in units]
-    pages = [labels[i : i + LABELS_PER_PAGE] for i in range(0, len(labels), LABELS_PER_PAGE)]
+    labels = [{"unit": u, "qr": unit_qr_png_data_uri(u)} for u in units]
+    pages = [
+        [labels[r : r + LABELS_PER_ROW] for r in range(i, min(i + LABELS_PER_PAGE, len(labels)), LABELS_PER_ROW)]
+        for i in range(0, len(labels), LABELS_PER_PAGE)
+    ]
     return pdf_response(request, "assets/print/labels.html", {"pages": pages}, filename)
 
 
 @login_required
 @require_GET
 def unit_labels(request: HttpRequest) -> HttpResponse:
-    """Nameplate labels (A4, 3 x 8) for the units the list's current filters select."""
+    """Nameplate labels (A4, 3 x 8) for the units the list's current filters select.
+
+    At most MAX_LABELS per PDF: when more match, a page lists the parts (``?part=N``: units
+    (N-1) x MAX_LABELS + 1 ... N x MAX_LABELS in the list's order), up to MAX_LABEL_PARTS of them."""
     require_model_perm(request, Unit, "view")
     base = Unit.objects.select_related("product_model").restrict(request.user, "view")
     page = ListPage(request, base, UNIT_LIST)
-    units = list(page.queryset[: MAX_LABELS + 1])
-    params = page.query_string(page=None)
+    params = page.query_string(page=None, part=None)
     back = reverse("assets:unit_list") + (f"?{params}" if params else "")
-    if not units:
-        messages.error(request, gettext("No units match the current filters, so there are no labels to print."))
+    keys = [*(page.queryset.query.order_by or Unit._meta.ordering)]
+    ordered = page.queryset.order_by(*keys, *([] if "pk" in keys or "id" in keys else ["pk"]))  # parts never overlap
+    part = request.GET.get("part")
+    if part is None:
+        units = list(ordered[: MAX_LABELS + 1])
+        if len(units) <= MAX_LABELS:
+            if not units:
+                messages.error(request, gettext("No units match the current filters, so there are no labels to print."))
+                return redirect(back)
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            return _labels_response(request, units, f"labels-{stamp}.pdf")
+        return _label_parts(request, ordered, params, back)
+    if not part.isdigit() or not 1 <= int(part) <= MAX_LABEL_PARTS:
+        messages.error(request, gettext("There is no such part of the label sheets."))
         return redirect(back)
-    if len(units) > MAX_LABELS:
-        messages.error(
-            request,
-            gettext("More than %(max)s units match the current filters. Narrow the filters to print at most "
-                    "%(max)s labels at once.") % {"max": MAX_LABELS},
-        )
+    number = int(part)
+    units = list(ordered[(number - 1) * MAX_LABELS : number * MAX_LABELS])
+    if not units:
+        messages.error(request, gettext("There is no such part of the label sheets."))
         return redirect(back)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return _labels_response(request, units, f"labels-{stamp}.pdf")
+    return _labels_response(request, units, f"labels-{stamp}-part{number}.pdf")
+
+
+def _label_parts(request: HttpRequest, ordered, params: str, back: str) -> HttpResponse:
+    """More units match than one PDF holds: the parts to print one after another."""
+    limit = MAX_LABELS * MAX_LABEL_PARTS
+    total = ordered[: limit + 1].count()
+    if total > limit:
+        messages.error(request, gettext(
+            "More than %(max)s units match the current filters. Narrow the filters to print their labels."
+        ) % {"max": f"{limit:,}"})
+        return redirect(back)
+    prefix = reverse("assets:unit_labels") + "?" + (f"{params}&" if params else "")
+    parts = [{"number": n, "first": (n - 1) * MAX_LABELS + 1, "last": min(n * MAX_LABELS, total),
+              "url": f"{prefix}part={n}"} for n in range(1, (total + MAX_LABELS - 1) // MAX_LABELS + 1)]
+    return render(request, "assets/label_parts.html",
+                  {"parts": parts, "total": total, "per_part": MAX_LABELS, "back": back})
 
 
 @login_required

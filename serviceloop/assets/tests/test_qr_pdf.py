@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -9,7 +10,7 @@ from pypdf import PdfReader
 
 from serviceloop.assets.models import Unit
 from serviceloop.assets.qr import unit_qr_url
-from serviceloop.assets.views import LABELS_PER_PAGE, MAX_LABELS
+from serviceloop.assets.views import LABELS_PER_PAGE
 from serviceloop.core.models import AuthorizationFailure
 from serviceloop.core.timeline import record_event
 
@@ -120,17 +121,46 @@ def test_label_sheet_respects_the_gate(client, cast):
     assert "SOUTHUNIT1" not in text
 
 
-def test_label_sheet_refuses_more_than_the_maximum(client, cast):
+def test_more_labels_than_one_pdf_holds_are_printed_in_parts(client, cast, monkeypatch):
+    from serviceloop.assets import views
+    monkeypatch.setattr(views, "MAX_LABELS", 4)
     model = ProductModelFactory(code="MANY")
     Unit.objects.bulk_create([
         Unit(serial_number=f"M{i:05d}", product_model=model, customer=cast.customer_a, qr_token=f"tok{i}")
-        for i in range(MAX_LABELS + 1)
+        for i in range(9)
+    ])
+    client.force_login(cast.desk)
+    url = reverse("assets:unit_labels") + f"?product_model={model.pk}"
+    r = client.get(url)
+    assert r.status_code == 200 and r.templates[0].name == "assets/label_parts.html"
+    page = r.content.decode()
+    assert f"?product_model={model.pk}&amp;part=3" in page and "part=4" not in page
+    printed = []
+    for part in (1, 2, 3):
+        pdf = client.get(f"{url}&part={part}")
+        assert pdf["Content-Type"] == "application/pdf"
+        printed.append(sorted(set(re.findall(r"M\d{5}", "\n".join(pdf_pages(pdf.content))))))
+    assert [len(p) for p in printed] == [4, 4, 1]
+    assert sorted(sum(printed, [])) == [f"M{i:05d}" for i in range(9)]  # every unit once, none twice
+    for bad in ("4", "0", "x", "-1"):
+        r = client.get(f"{url}&part={bad}", follow=True)
+        assert r.redirect_chain[0][0].startswith(reverse("assets:unit_list")), bad
+        assert "There is no such part" in r.content.decode() or "没有" in r.content.decode()
+
+
+def test_label_sheet_refuses_more_parts_than_one_page_offers(client, cast, monkeypatch):
+    from serviceloop.assets import views
+    monkeypatch.setattr(views, "MAX_LABELS", 2)
+    monkeypatch.setattr(views, "MAX_LABEL_PARTS", 2)
+    model = ProductModelFactory(code="MANY")
+    Unit.objects.bulk_create([
+        Unit(serial_number=f"M{i:05d}", product_model=model, customer=cast.customer_a, qr_token=f"tok{i}")
+        for i in range(5)
     ])
     client.force_login(cast.desk)
     r = client.get(reverse("assets:unit_labels") + f"?product_model={model.pk}", follow=True)
     assert r.redirect_chain[0][0].startswith(reverse("assets:unit_list") + "?product_model=")
-    assert str(MAX_LABELS) in r.content.decode()
-    assert r.status_code == 200
+    assert r.status_code == 200 and "4" in r.content.decode()
 
 
 def test_label_sheet_with_nothing_selected_explains(client, cast):
