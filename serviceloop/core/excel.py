@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -74,7 +75,7 @@ def export_rows(title: str, columns: list[Column], rows: Iterable[Any], filename
     sheet = workbook.create_sheet(title=sheet_title(title))
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=str(column.label))
+        cell = WriteOnlyCell(sheet, value=capfirst(str(column.label)))  # "Request number", not "request number"
         cell.font = HEADER_FONT
         header.append(cell)
     sheet.append(header)

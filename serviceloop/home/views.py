@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 
 from serviceloop.accounts.roles import role_label
@@ -46,3 +47,8 @@ def role_home(user) -> str | None:
             except NoReverseMatch:
                 continue
     return None
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers that ignore ``<link rel="icon">`` still ask for /favicon.ico: send them to the SVG."""
+    return redirect(static("favicon.svg"), permanent=True)

@@ -51,7 +51,11 @@ def test_customer_export_has_the_list_columns_and_respects_filters(client, cast)
     workbook = read_xlsx(response.content)
     header = [c.value for c in workbook.worksheets[0][1]]
     with translation.override("en"):
-        assert header[:3] == [gettext("customer code"), gettext("customer name"), gettext("customer level")]
+        assert header[:3] == ["Customer code", "Customer name", "Customer level"]  # capitalised
+    with translation.override("zh-hans"):
+        zh_header = [c.value for c in read_xlsx(client.get(reverse("customers:list"), {"export": "xlsx"},
+                                                            HTTP_ACCEPT_LANGUAGE="zh-hans").content).worksheets[0][1]]
+        assert zh_header[:3] == [gettext("customer code"), gettext("customer name"), gettext("customer level")]
     assert all(c.font.bold for c in workbook.worksheets[0][1])
     assert column(response, 0) == {"CA", "CB", "CK"}
     assert column(export(client, "customers:list", level="A"), 0) == {"CK"}
