@@ -47,9 +47,12 @@ def status(request: HttpRequest) -> HttpResponse:
 
 def status_warnings() -> list[str]:
     """Warnings from other parts of the system; empty when all is well."""
+    from .models import CalendarDay
     from .workcalendar import calendar_warnings
 
-    return calendar_warnings(timezone.localdate())
+    today = timezone.localdate()
+    entered = CalendarDay.objects.filter(date__year__in=[today.year, today.year + 1]).dates("date", "year")
+    return calendar_warnings(today, entered_years=[d.year for d in entered])
 
 
 def _subject(request: HttpRequest, content_type_id: int, object_id: int) -> tuple[type, int]:
