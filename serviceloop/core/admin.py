@@ -28,7 +28,9 @@ from .models import (
     Attachment,
     AuthorizationFailure,
     CalendarDay,
+    DeliveryStatus,
     DocumentSequence,
+    NotificationDelivery,
     TimelineEvent,
     TimestampedModel,
     WorkCalendar,
@@ -227,3 +229,47 @@ class CalendarDayAdmin(ServiceLoopAdmin):
         }
         return TemplateResponse(request, "admin/core/calendarday/load_schedule.html", context,
                                 status=400 if errors else 200)
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(BigTableAdminMixin, ServiceLoopAdmin):
+    """The outbox: per notification and channel its state, attempts and last error. Nothing is edited here;
+    "Deliver again" puts given-up rows back in the queue (a delivered row is never sent again)."""
+
+    list_display = ("notification_id", "recipient", "subject", "channel", "status", "attempts", "last_attempt_at",
+                    "next_attempt_at", "delivered_at", "short_error")
+    list_filter = ("status", "channel")
+    list_select_related = ("notification", "notification__recipient")
+    search_fields = ("=notification__id", "=idempotency_key")
+    search_help_text = _("A notification id or an idempotency key.")
+    readonly_fields = ("notification", "channel", "idempotency_key", "status", "created_at", "attempts",
+                       "last_attempt_at", "next_attempt_at", "lease_until", "delivered_at", "last_error")
+    fields = readonly_fields
+    actions = ["deliver_again"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("recipient"))
+    def recipient(self, obj):
+        return obj.notification.recipient
+
+    @admin.display(description=_("subject"))
+    def subject(self, obj):
+        return obj.notification.subject
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj):
+        return obj.last_error[:80]
+
+    @admin.action(description=_("Deliver again (given-up or pending rows)"), permissions=["change"])
+    def deliver_again(self, request, queryset):
+        from .notifications import redeliver
+
+        ids = list(queryset.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING])
+                   .values_list("pk", flat=True))
+        count = redeliver(ids)
+        self.message_user(request, _("%(count)s deliveries queued again.") % {"count": count}, messages.SUCCESS)

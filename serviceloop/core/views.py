@@ -19,6 +19,7 @@ from .attachments import attachment_add
 from .downloads import file_download
 from .forms import AttachmentForm, RateLimitedAuthenticationForm
 from .models import Attachment, AuthorizationFailure, WorkerHeartbeat
+from .notifications import outbox_state
 
 
 class ServiceLoopLoginView(LoginView):
@@ -40,6 +41,7 @@ def status(request: HttpRequest) -> HttpResponse:
         "database": connection.vendor,
         "queue": "Redis" if settings.REDIS_URL else "SQLite",
         "failures": AuthorizationFailure.objects.select_related("user")[:20],
+        "outbox": outbox_state(),
         "warnings": status_warnings(),
     }
     return render(request, "core/status.html", context)
