@@ -265,3 +265,55 @@ def test_the_status_page_shows_the_outbox(ann, settings, client):
     page = client.get(reverse("core:status")).content.decode()
     assert "Notification delivery" in page and 'data-testid="outbox-oldest"' in page
     assert "gateway timeout #1" in page
+
+
+# ------------------------------------------------------------------ escalations
+
+def test_an_escalations_notification_commits_with_the_escalation(cast, east, settings,
+                                                                 django_capture_on_commit_callbacks):
+    """Before: the notification was written by an on-commit callback, lost if the process died after the
+    escalation's commit. Now it and its outbox rows are in the escalation's own transaction."""
+    from serviceloop.service.models import Escalation, SlaPolicy
+    from serviceloop.service.services import sla_escalate
+    from serviceloop.service.tests.factories import SlaPolicyFactory, frozen, new_request
+
+    settings.NOTIFICATION_CHANNELS = [EMAIL]
+    SlaPolicy.objects.all().delete()
+    SlaPolicyFactory(name="default", is_default=True, first_response_minutes=100, plan_decided_minutes=9000,
+                     resolution_minutes=9000)
+    with frozen(T0):
+        new_request(actor=cast.desk, customer=cast.customer_a)
+    with django_capture_on_commit_callbacks(execute=False):  # nothing after the commits runs
+        created = sla_escalate(now=T0 + timedelta(minutes=85))
+    assert len(created) == 1 and Escalation.objects.count() == 1
+    rows = Notification.objects.filter(kind="sla_at_risk")
+    assert {r.recipient.username for r in rows} == {"manager"}
+    assert NotificationDelivery.objects.filter(notification__in=rows, status="pending").count() == rows.count()
+
+
+def test_a_hook_that_breaks_the_database_never_stops_the_escalation(cast, settings,
+                                                                    django_capture_on_commit_callbacks):
+    from serviceloop.core import registry
+    from serviceloop.service.models import Escalation, SlaPolicy
+    from serviceloop.service.services import sla_escalate
+    from serviceloop.service.tests.factories import SlaPolicyFactory, frozen, new_request
+
+    def broken_hook(escalation):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    settings.NOTIFICATION_CHANNELS = []
+    SlaPolicy.objects.all().delete()
+    SlaPolicyFactory(name="default", is_default=True, first_response_minutes=100, plan_decided_minutes=9000,
+                     resolution_minutes=9000)
+    with frozen(T0):
+        new_request(actor=cast.desk, customer=cast.customer_a)
+    registry.on_escalation(broken_hook)
+    try:
+        hooks = registry.escalation_hooks()
+        assert hooks.index(broken_hook) > 0  # the notification hook runs first, the broken one after
+        created = sla_escalate(now=T0 + timedelta(minutes=85))
+    finally:
+        registry.remove_escalation_hook(broken_hook)
+    assert len(created) == 1 and Escalation.objects.count() == 1
+    assert Notification.objects.filter(kind="sla_at_risk").exists()  # the other hook's work stays
