@@ -9,6 +9,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import registry
 from .scoping import ScopedQuerySet
@@ -287,7 +288,7 @@ class NotificationDelivery(models.Model):
     notification = models.ForeignKey(
         Notification, verbose_name=_("notification"), on_delete=models.CASCADE, related_name="deliveries"
     )
-    channel = models.CharField(_("channel"), max_length=40)
+    channel = models.CharField(pgettext_lazy("notification delivery", "channel"), max_length=40)
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
     status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices,
                               default=DeliveryStatus.PENDING)

@@ -43,6 +43,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .fastpaths.compiled import CompiledQuery, int_param
 from .models import DeliveryStatus, Notification, NotificationDelivery
@@ -58,6 +59,7 @@ class Channel:
     and raises on failure (the row is retried later)."""
 
     name = "channel"
+    label: Any = pgettext_lazy("notification delivery", "channel")  # what the status page calls it
 
     def send(self, notification: Notification, *, idempotency_key: str) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
@@ -71,6 +73,7 @@ def message_id(idempotency_key: str) -> str:
 
 class EmailChannel(Channel):
     name = "email"
+    label = gettext_lazy("E-mail")
 
     def send(self, notification: Notification, *, idempotency_key: str) -> bool:
         address = notification.recipient.email
@@ -89,6 +92,7 @@ class WebhookChannel(Channel):
     Idempotency-Key: the shape for SMS / WeCom / DingTalk bridges (which drop a key they have seen)."""
 
     name = "webhook"
+    label = gettext_lazy("Webhook (SMS / WeCom / DingTalk)")
 
     def send(self, notification: Notification, *, idempotency_key: str) -> bool:
         url = getattr(settings, "NOTIFICATION_WEBHOOK_URL", "")
@@ -304,9 +308,11 @@ def outbox_state(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     per: dict[str, dict[str, Any]] = {}
 
+    labels = {channel.name: channel.label for channel in channels()}
+
     def entry(channel: str) -> dict[str, Any]:
-        return per.setdefault(channel, {"channel": channel, "pending": 0, "retrying": 0, "leased": 0, "failed": 0,
-                                        "delivered_24h": 0})
+        return per.setdefault(channel, {"channel": channel, "label": labels.get(channel, channel), "pending": 0,
+                                        "retrying": 0, "leased": 0, "failed": 0, "delivered_24h": 0})
 
     open_rows = NotificationDelivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
     for row in open_rows.values("channel", "status").annotate(
@@ -328,6 +334,8 @@ def outbox_state(*, now: datetime | None = None) -> dict[str, Any]:
     errors = list(NotificationDelivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
                   .exclude(last_error="").order_by("-last_attempt_at")
                   .select_related("notification")[:10])
+    for row in errors:
+        row.channel_label = labels.get(row.channel, row.channel)
     return {
         "channels": [per[name] for name in sorted(per)],
         "oldest_pending_at": oldest,

@@ -317,3 +317,17 @@ def test_a_hook_that_breaks_the_database_never_stops_the_escalation(cast, settin
         registry.remove_escalation_hook(broken_hook)
     assert len(created) == 1 and Escalation.objects.count() == 1
     assert Notification.objects.filter(kind="sla_at_risk").exists()  # the other hook's work stays
+
+
+def test_the_status_page_speaks_chinese_about_the_outbox(ann, settings, client):
+    from serviceloop.core.tests.test_i18n import english_words
+
+    settings.NOTIFICATION_CHANNELS = [EMAIL]
+    notify(recipients=[ann], kind="test", subject="主题")
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    client.cookies["django_language"] = "zh-hans"
+    with translation.override("zh-hans"):
+        page = client.get(reverse("core:status")).content.decode()
+    assert "通知发送" in page and "电子邮件" in page and "待发送" in page
+    rest = page[page.index('data-testid="outbox"'):].split(">", 1)[1]  # the outbox table and what follows
+    assert english_words(rest) == set()
