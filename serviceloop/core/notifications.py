@@ -308,7 +308,8 @@ def outbox_state(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     per: dict[str, dict[str, Any]] = {}
 
-    labels = {channel.name: channel.label for channel in channels()}
+    labels = {cls.name: cls.label for cls in (EmailChannel, WebhookChannel)}  # built in, enabled or not
+    labels.update({channel.name: channel.label for channel in channels()})
 
     def entry(channel: str) -> dict[str, Any]:
         return per.setdefault(channel, {"channel": channel, "label": labels.get(channel, channel), "pending": 0,
