@@ -9,14 +9,11 @@ from hypothesis import strategies as st
 
 from serviceloop.core.models import CalendarDay, WorkCalendar
 from serviceloop.core.workcalendar import (
-    HOLIDAY_LABELS,
     SHANGHAI,
     CalendarSpec,
     add_working_days,
     add_working_time,
     calendar_warnings,
-    holidays_fixed_by_law,
-    law_holiday,
     parse_periods,
     spec_for,
     statutory_years,
@@ -169,6 +166,7 @@ def test_pausing_never_makes_a_deadline_earlier(start, target, pause_at, pause_l
 
 
 # ------------------------------------------------------------------ past the package: the law's holidays
+# (the new names are imported inside the tests, so each test fails on its own against the code before them)
 
 def _beyond() -> int:
     return statutory_years()[1] + 1
@@ -182,6 +180,8 @@ def test_new_years_day_2027_is_not_a_working_day():
 
 
 def test_spring_festival_in_the_fallback_year_is_a_holiday():
+    from serviceloop.core.workcalendar import holidays_fixed_by_law
+
     year = _beyond()
     law = holidays_fixed_by_law(year)
     spring = sorted(d for d, code in law.items() if code == "spring_festival")
@@ -197,6 +197,8 @@ def test_spring_festival_in_the_fallback_year_is_a_holiday():
 
 
 def test_the_fallback_year_has_the_thirteen_days_of_the_law():
+    from serviceloop.core.workcalendar import HOLIDAY_LABELS, holidays_fixed_by_law
+
     law = holidays_fixed_by_law(_beyond())
     counts = {code: list(law.values()).count(code) for code in HOLIDAY_LABELS}
     # Mid-Autumn can fall on National Day (10-1..10-3): then the day counts once
@@ -213,6 +215,8 @@ def test_the_law_days_agree_with_the_official_schedules_the_package_has(year):
     """The lunar arithmetic checked against years the State Council published (the law as amended in 2024)."""
     import chinese_calendar
 
+    from serviceloop.core.workcalendar import holidays_fixed_by_law
+
     law = holidays_fixed_by_law(year)
     assert len(law) == 13
     for day, code in law.items():
@@ -220,6 +224,8 @@ def test_the_law_days_agree_with_the_official_schedules_the_package_has(year):
 
 
 def test_make_up_days_of_the_fallback_year_are_unknown_weekends_stay_off():
+    from serviceloop.core.workcalendar import law_holiday
+
     year = _beyond()
     saturday = next(date(year, 2, d) for d in range(1, 8) if date(year, 2, d).weekday() == 5)
     assert not OFFICE.is_working_day(saturday)
