@@ -808,7 +808,7 @@ def fill_requests(connection: Any, n_requests: int, seed: int, today: date, now:
         log = []
         for kind, target, reason, at in events:
             event_id += 1
-            event_rows.append({"id": event_id, "request_id": pk, "kind": kind, "target": target, "reason": reason,
+            event_rows.append({"id": event_id, "service_request_id": pk, "kind": kind, "target": target, "reason": reason,
                                "at": at, "actor_id": desk})
             if status in open_set:
                 log.append(SlaEvent(id=event_id, kind=kind, target=target, at=at))
@@ -824,7 +824,7 @@ def fill_requests(connection: Any, n_requests: int, seed: int, today: date, now:
                 if d.is_open and (d.breached or (d.running and d.fraction_left < 0.2)):
                     for level_name in levels:
                         escalation_id += 1
-                        escalations.append({"id": escalation_id, "request_id": pk, "target": d.target,
+                        escalations.append({"id": escalation_id, "service_request_id": pk, "target": d.target,
                                             "level": level_name, "at": min(now, d.due_at) if d.due_at else now,
                                             "due_at": d.due_at, "breached": d.breached})
         else:  # finished: breached roughly (wall time against the working-time target, 8 h days, 5 of 7)
@@ -836,7 +836,7 @@ def fill_requests(connection: Any, n_requests: int, seed: int, today: date, now:
             row["sla_breached"] = bool(breached)
             for target in breached:
                 escalation_id += 1
-                escalations.append({"id": escalation_id, "request_id": pk, "target": target,
+                escalations.append({"id": escalation_id, "service_request_id": pk, "target": target,
                                     "level": "service_manager", "at": received, "due_at": None, "breached": True})
         return row, event_rows, escalations
 

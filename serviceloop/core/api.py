@@ -24,7 +24,6 @@ from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -41,6 +40,7 @@ from .concurrency import StaleEditError
 from .downloads import file_download
 from .fastpaths import gated
 from .models import Attachment
+from .renamed import RenamedParamsFilterBackend, current_names
 from .timeline import record_event
 
 ACTION_FOR_METHOD = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "PUT": "change", "PATCH": "change",
@@ -257,7 +257,7 @@ class GatedQuerysetMixin:
     model: Any = None
     schema = GatedAutoSchema()
     lookup_value_regex = ID_PATTERN
-    filter_backends = [DjangoFilterBackend, GatedSearchFilter, AllowListOrderingFilter]
+    filter_backends = [RenamedParamsFilterBackend, GatedSearchFilter, AllowListOrderingFilter]
     ordering_fields: list[str] = []
 
     def base_queryset(self) -> models.QuerySet:
@@ -281,6 +281,7 @@ class GatedQuerysetMixin:
     def _input(self, serializer_class: type) -> dict[str, Any]:
         """The request body checked by ``serializer_class`` (invalid: a 400 with the field errors)."""
         payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.initial_data = current_names(payload.initial_data, payload.fields)
         payload.is_valid(raise_exception=True)
         return dict(payload.validated_data)
 

@@ -11,16 +11,16 @@ from .models import FollowUp, ServiceComplaint
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ServiceLoopHistoryAdmin):
-    list_display = ("request", "channel", "called_at", "person", "attitude", "skill", "timeliness", "satisfied",
+    list_display = ("service_request", "channel", "called_at", "person", "attitude", "skill", "timeliness", "satisfied",
                     "outcome")
     list_filter = ("channel", "satisfied", "outcome")
-    list_select_related = ("request",)
-    search_fields = ("^request__number", "person")
+    list_select_related = ("service_request",)
+    search_fields = ("^service_request__number", "person")
 
 
 @admin.register(ServiceComplaint)
 class ServiceComplaintAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, ServiceLoopHistoryAdmin):
-    list_display = ("number", "request", "status", "due_at", "handled_by", "handled_at")
+    list_display = ("number", "service_request", "status", "due_at", "handled_by", "handled_at")
     list_filter = ("status",)
-    list_select_related = ("request", "handled_by")
-    search_fields = ("^number", "^request__number")
+    list_select_related = ("service_request", "handled_by")
+    search_fields = ("^number", "^service_request__number")

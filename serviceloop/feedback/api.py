@@ -34,11 +34,11 @@ from .steps import COMPLAINT_STEPS
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
-    request_number = serializers.CharField(source="request.number", read_only=True)
+    service_request_number = serializers.CharField(source="service_request.number", read_only=True)
 
     class Meta:
         model = FollowUp
-        fields = ["id", "request", "request_number", "resolved_at", "channel", "called_by", "called_at", "person",
+        fields = ["id", "service_request", "service_request_number", "resolved_at", "channel", "called_by", "called_at", "person",
                   "attitude", "skill", "timeliness", "satisfied", "comments", "outcome", "version", "created_at"]
         read_only_fields = fields
 
@@ -48,7 +48,7 @@ def _score(label) -> serializers.IntegerField:
 
 
 class FollowUpCreateSerializer(serializers.Serializer):
-    request = GatedRelatedField(queryset=ServiceRequest.objects.all(), help_text=_("A resolved service request."))
+    service_request = GatedRelatedField(queryset=ServiceRequest.objects.all(), help_text=_("A resolved service request."))
     channel = serializers.ChoiceField(
         choices=FollowUpChannel.choices, required=False,
         help_text=_("Default: the portal for customers, a phone call for staff."),
@@ -68,13 +68,13 @@ class FollowUpCreateSerializer(serializers.Serializer):
 
 
 class FollowUpFilter(django_filters.FilterSet):
-    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
+    service_request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
     channel = django_filters.ChoiceFilter(choices=FollowUpChannel.choices)
     outcome = django_filters.ChoiceFilter(choices=FollowUpOutcome.choices)
 
     class Meta:
         model = FollowUp
-        fields = ["request", "channel", "satisfied", "outcome"]
+        fields = ["service_request", "channel", "satisfied", "outcome"]
 
 
 class FollowUpViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -85,19 +85,19 @@ class FollowUpViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
     model = FollowUp
     serializer_class = FollowUpSerializer
     filterset_class = FollowUpFilter
-    search_fields = ["request__number", "person"]
+    search_fields = ["service_request__number", "person"]
     ordering_fields = ["called_at", "id"]
     ordering = ["-called_at"]
 
     def base_queryset(self):
-        return FollowUp.objects.select_related("request")
+        return FollowUp.objects.select_related("service_request")
 
     @extend_schema(request=FollowUpCreateSerializer, responses={201: FollowUpSerializer})
     def create(self, request, *args, **kwargs):
         _require(request, FollowUp, "add")
         data = self._input(FollowUpCreateSerializer)
         follow_up = services.follow_up_record(
-            actor=request.user, request=data["request"],
+            actor=request.user, service_request=data["service_request"],
             channel=data.get("channel") or (FollowUpChannel.PORTAL if is_customer(request.user) else FollowUpChannel.PHONE),
             attitude=data["attitude"], skill=data["skill"], timeliness=data["timeliness"],
             satisfied=data["satisfied"], comments=data["comments"], person=data["person"],
@@ -109,11 +109,11 @@ class FollowUpViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
 
 
 class ServiceComplaintSerializer(serializers.ModelSerializer):
-    request_number = serializers.CharField(source="request.number", read_only=True)
+    service_request_number = serializers.CharField(source="service_request.number", read_only=True)
 
     class Meta:
         model = ServiceComplaint
-        fields = ["id", "number", "request", "request_number", "follow_up", "description", "status", "due_at",
+        fields = ["id", "number", "service_request", "service_request_number", "follow_up", "description", "status", "due_at",
                   "handled_by", "handled_at", "handling_note", "version", "created_at", "updated_at"]
         read_only_fields = fields
 
@@ -131,12 +131,12 @@ class ServiceComplaintDetailSerializer(ServiceComplaintSerializer):
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
+    service_request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
     status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices)
 
     class Meta:
         model = ServiceComplaint
-        fields = ["request", "status"]
+        fields = ["service_request", "status"]
 
 
 class ServiceComplaintViewSet(GatedReadOnlyViewSet):
@@ -145,12 +145,12 @@ class ServiceComplaintViewSet(GatedReadOnlyViewSet):
     model = ServiceComplaint
     serializer_class = ServiceComplaintSerializer
     filterset_class = ComplaintFilter
-    search_fields = ["number", "request__number"]
+    search_fields = ["number", "service_request__number"]
     ordering_fields = ["created_at", "due_at", "status", "id"]
     ordering = ["-created_at"]
 
     def base_queryset(self):
-        return ServiceComplaint.objects.select_related("request")
+        return ServiceComplaint.objects.select_related("service_request")
 
     step_role_refusal = False  # a role without complaints gets 404 like an outsider
 

@@ -36,7 +36,7 @@ def escalation_recipients(escalation: Any) -> list[Any]:
 
     if escalation.level == EscalationLevel.GM_OFFICE:
         return users_with_role(GM_OFFICE)
-    return users_with_role(SERVICE_MANAGER, branch=escalation.request.customer.branch)
+    return users_with_role(SERVICE_MANAGER, branch=escalation.service_request.customer.branch)
 
 
 def notify_escalation(escalation: Any) -> None:
@@ -46,17 +46,17 @@ def notify_escalation(escalation: Any) -> None:
     from serviceloop.service.models import Escalation
 
     try:
-        escalation = Escalation.objects.select_related("request", "request__customer",
-                                                       "request__customer__branch").get(pk=escalation.pk)
-        request = escalation.request
+        escalation = Escalation.objects.select_related("service_request", "service_request__customer",
+                                                       "service_request__customer__branch").get(pk=escalation.pk)
+        service_request = escalation.service_request
         with override(settings.LANGUAGE_CODE):  # stored text: in the site's language
             values = {
-                "number": request.number,
+                "number": service_request.number,
                 "target": SlaTarget(escalation.target).label,
                 "deadline": timezone.localtime(escalation.due_at).strftime("%Y-%m-%d %H:%M")
                 if escalation.due_at else "-",
-                "customer": request.customer.name,
-                "title": request.title,
+                "customer": service_request.customer.name,
+                "title": service_request.title,
             }
             if escalation.breached:
                 subject = _("SLA breached: %(number)s") % values
@@ -68,6 +68,6 @@ def notify_escalation(escalation: Any) -> None:
                          "%(deadline)s.") % values
         notify(recipients=escalation_recipients(escalation),
                kind="sla_breached" if escalation.breached else "sla_at_risk",
-               subject=subject, body=body, url=request_url(request), obj=request)
+               subject=subject, body=body, url=request_url(service_request), obj=service_request)
     except Exception:  # a notification problem never stops the escalation run
         log.exception("escalation %s: notification failed", getattr(escalation, "pk", None))

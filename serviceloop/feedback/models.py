@@ -28,7 +28,7 @@ class FollowUp(TimestampedModel):
     request gets a new follow-up).
     """
 
-    request = models.ForeignKey(
+    service_request = models.ForeignKey(
         "service.ServiceRequest", verbose_name=_("service request"), on_delete=models.PROTECT,
         related_name="follow_ups",
     )
@@ -47,7 +47,7 @@ class FollowUp(TimestampedModel):
     comments = models.TextField(_("comments"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=FollowUpOutcome.choices)
 
-    scope_paths = {"customer": "request__customer", "branch": "request__customer__branch"}
+    scope_paths = {"customer": "service_request__customer", "branch": "service_request__customer__branch"}
     history = HistoricalRecords()
 
     class Meta:
@@ -55,7 +55,7 @@ class FollowUp(TimestampedModel):
         verbose_name_plural = _("follow-ups")
         ordering = ["-called_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["request", "resolved_at"], name="uniq_followup_request_resolution"),
+            models.UniqueConstraint(fields=["service_request", "resolved_at"], name="uniq_followup_request_resolution"),
             models.CheckConstraint(
                 condition=Q(attitude__gte=SCORE_MIN, attitude__lte=SCORE_MAX)
                 & Q(skill__gte=SCORE_MIN, skill__lte=SCORE_MAX)
@@ -66,7 +66,7 @@ class FollowUp(TimestampedModel):
         indexes = [models.Index(fields=["-called_at"], name="followup_called_at")]
 
     def __str__(self) -> str:
-        return f"{self.request} {self.called_at:%Y-%m-%d}"
+        return f"{self.service_request} {self.called_at:%Y-%m-%d}"
 
     @property
     def average_score(self) -> float:
@@ -87,7 +87,7 @@ class ServiceComplaint(TimestampedModel):
     """
 
     number = models.CharField(_("complaint number"), max_length=20, unique=True, editable=False)
-    request = models.ForeignKey(
+    service_request = models.ForeignKey(
         "service.ServiceRequest", verbose_name=_("service request"), on_delete=models.PROTECT,
         related_name="service_complaints",
     )
@@ -106,7 +106,7 @@ class ServiceComplaint(TimestampedModel):
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
     handling_note = models.TextField(_("handling note"), blank=True)
 
-    scope_paths = {"customer": "request__customer", "branch": "request__customer__branch"}
+    scope_paths = {"customer": "service_request__customer", "branch": "service_request__customer__branch"}
     history = HistoricalRecords()
 
     class Meta:

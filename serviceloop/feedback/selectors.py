@@ -12,18 +12,18 @@ from serviceloop.service.models import ServiceRequest
 from .models import FollowUp, ServiceComplaint
 
 
-def follow_ups_of(user: Any, request: ServiceRequest) -> QuerySet[FollowUp]:
+def follow_ups_of(user: Any, service_request: ServiceRequest) -> QuerySet[FollowUp]:
     """The follow-ups of one request the user may see, newest first."""
-    return FollowUp.objects.restrict(user, "view").filter(request=request).select_related("called_by")
+    return FollowUp.objects.restrict(user, "view").filter(service_request=service_request).select_related("called_by")
 
 
 def follow_ups_visible_to(user: Any) -> QuerySet[FollowUp]:
-    return FollowUp.objects.restrict(user, "view").select_related("request", "request__customer", "called_by")
+    return FollowUp.objects.restrict(user, "view").select_related("service_request", "service_request__customer", "called_by")
 
 
 def awaiting_follow_up(user: Any) -> QuerySet[ServiceRequest]:
     """Resolved requests whose resolution has no follow-up yet, the longest waiting first."""
-    answered = FollowUp.objects.filter(request=OuterRef("pk"), resolved_at=OuterRef("resolved_at"))
+    answered = FollowUp.objects.filter(service_request=OuterRef("pk"), resolved_at=OuterRef("resolved_at"))
     return (
         ServiceRequest.objects.restrict(user, "view")
         .filter(status=RequestStatus.RESOLVED, resolved_at__isnull=False)
@@ -41,11 +41,11 @@ def awaiting_search(qs: QuerySet[ServiceRequest], q: str) -> QuerySet[ServiceReq
 
 def complaints_visible_to(user: Any) -> QuerySet[ServiceComplaint]:
     return ServiceComplaint.objects.restrict(user, "view").select_related(
-        "request", "request__customer", "request__customer__branch", "follow_up", "handled_by"
+        "service_request", "service_request__customer", "service_request__customer__branch", "follow_up", "handled_by"
     )
 
 
 def complaint_search(qs: QuerySet[ServiceComplaint], q: str) -> QuerySet[ServiceComplaint]:
     q = q.strip()
-    return qs.filter(Q(number__istartswith=q) | Q(request__number__istartswith=q)
-                     | Q(request__customer__name__icontains=q) | Q(description__icontains=q))
+    return qs.filter(Q(number__istartswith=q) | Q(service_request__number__istartswith=q)
+                     | Q(service_request__customer__name__icontains=q) | Q(description__icontains=q))

@@ -47,8 +47,8 @@ def _user_or_none(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _lock_request(request: ServiceRequest) -> ServiceRequest:
-    return ServiceRequest.objects.select_for_update(of=("self",)).select_related("customer").get(pk=request.pk)
+def _lock_request(service_request: ServiceRequest) -> ServiceRequest:
+    return ServiceRequest.objects.select_for_update(of=("self",)).select_related("customer").get(pk=service_request.pk)
 
 
 def _score(value: Any) -> int | None:
@@ -62,27 +62,27 @@ def _score(value: Any) -> int | None:
     return value
 
 
-def already_followed_up(request: ServiceRequest) -> bool:
+def already_followed_up(service_request: ServiceRequest) -> bool:
     """Whether the request's current resolution has its follow-up."""
-    return request.resolved_at is not None and FollowUp.objects.filter(
-        request=request, resolved_at=request.resolved_at
+    return service_request.resolved_at is not None and FollowUp.objects.filter(
+        service_request=service_request, resolved_at=service_request.resolved_at
     ).exists()
 
 
-def follow_up_blocker(request: ServiceRequest) -> str:
+def follow_up_blocker(service_request: ServiceRequest) -> str:
     """Why a follow-up cannot be recorded now ("" when it can): shown on the forms before typing."""
-    if already_followed_up(request):
+    if already_followed_up(service_request):
         return _("This resolution has already been followed up.")
-    if request.status != RequestStatus.RESOLVED:
+    if service_request.status != RequestStatus.RESOLVED:
         return _("Only a resolved request can be followed up; this one is “%(status)s”.") % {
-            "status": RequestStatus(request.status).label
+            "status": RequestStatus(service_request.status).label
         }
     return ""
 
 
 @transaction.atomic
 def follow_up_record(
-    *, actor: Any, request: ServiceRequest, channel: str, attitude: Any, skill: Any, timeliness: Any,
+    *, actor: Any, service_request: ServiceRequest, channel: str, attitude: Any, skill: Any, timeliness: Any,
     satisfied: Any, comments: str = "", person: str = "", unsatisfied_action: str = UnsatisfiedAction.REOPEN,
     called_at: datetime | None = None,
 ) -> FollowUp:
@@ -93,13 +93,13 @@ def follow_up_record(
     - unsatisfied + "complaint": a service complaint (服务投诉) is registered and the request closes.
     A customer rates their own company's requests in the portal; the desk records phone calls.
     """
-    request = _lock_request(request)
+    service_request = _lock_request(service_request)
     now = timezone.now()
-    if is_customer(actor) and actor.customer_id != request.customer_id:
+    if is_customer(actor) and actor.customer_id != service_request.customer_id:
         raise ValidationError(_("This request belongs to another customer."), code="forbidden")
-    blocker = follow_up_blocker(request)
+    blocker = follow_up_blocker(service_request)
     if blocker:
-        raise ValidationError(blocker, code="twice" if already_followed_up(request) else "not_resolved")
+        raise ValidationError(blocker, code="twice" if already_followed_up(service_request) else "not_resolved")
 
     errors: dict[str, list[str]] = {}
 
@@ -134,7 +134,7 @@ def follow_up_record(
         called_at = timezone.make_aware(called_at)
     if called_at > now + CLOCK_SKEW:
         err("called_at", _("The time of the call cannot be in the future."))
-    elif request.resolved_at is not None and called_at < request.resolved_at:
+    elif service_request.resolved_at is not None and called_at < service_request.resolved_at:
         err("called_at", _("The call cannot be before the resolution."))
     if errors:
         raise ValidationError(errors)
@@ -146,7 +146,7 @@ def follow_up_record(
     else:
         outcome = FollowUpOutcome.COMPLAINT
     follow_up = FollowUp(
-        request=request, resolved_at=request.resolved_at, channel=channel, called_by=_user_or_none(actor),
+        service_request=service_request, resolved_at=service_request.resolved_at, channel=channel, called_by=_user_or_none(actor),
         called_at=called_at, person=person or (str(actor) if is_customer(actor) else ""),
         attitude=scores["attitude"], skill=scores["skill"], timeliness=scores["timeliness"],
         satisfied=satisfied, comments=comments, outcome=outcome,
@@ -154,40 +154,40 @@ def follow_up_record(
     follow_up.full_clean()
     save_versioned(follow_up, expected_version=None, user=actor)
     record_event(
-        request, actor=actor, verb="followed_up", note=comments,
+        service_request, actor=actor, verb="followed_up", note=comments,
         data={"follow_up": follow_up.pk, "channel": channel, "satisfied": satisfied, "outcome": outcome,
               **{name: scores[name] for name in SCORE_FIELDS}},
     )
 
     if outcome == FollowUpOutcome.REOPENED:
-        follow_up.request = request_reopen(actor=actor, request=request, reason=comments)
+        follow_up.service_request = request_reopen(actor=actor, service_request=service_request, reason=comments)
     else:
         if outcome == FollowUpOutcome.COMPLAINT:
-            _complaint_open(actor=actor, request=request, follow_up=follow_up, description=comments, now=now)
-        follow_up.request = request_close(actor=actor, request=request, follow_up=follow_up, note=comments, now=now)
+            _complaint_open(actor=actor, service_request=service_request, follow_up=follow_up, description=comments, now=now)
+        follow_up.service_request = request_close(actor=actor, service_request=service_request, follow_up=follow_up, note=comments, now=now)
     return follow_up
 
 
 # ---------------------------------------------------------------- service complaints
 
 def _complaint_open(
-    *, actor: Any, request: ServiceRequest, follow_up: FollowUp | None, description: str, now: datetime
+    *, actor: Any, service_request: ServiceRequest, follow_up: FollowUp | None, description: str, now: datetime
 ) -> ServiceComplaint:
     complaint = ServiceComplaint(
-        number=next_number("SC", at=now), request=request, follow_up=follow_up, description=description,
+        number=next_number("SC", at=now), service_request=service_request, follow_up=follow_up, description=description,
         status=ComplaintStatus.OPEN, due_at=now + timedelta(hours=COMPLAINT_ANALYSIS_HOURS),
     )
     complaint.full_clean(exclude=["number"])
     save_versioned(complaint, expected_version=None, user=actor)
     record_event(complaint, actor=actor, verb="created", to_state=complaint.status, note=description,
-                 data={"request": request.pk, "follow_up": follow_up.pk if follow_up else None})
-    record_event(request, actor=actor, verb="complaint_opened", note=complaint.number,
+                 data={"request": service_request.pk, "follow_up": follow_up.pk if follow_up else None})
+    record_event(service_request, actor=actor, verb="complaint_opened", note=complaint.number,
                  data={"complaint": complaint.pk})
-    _notify_complaint(complaint, request)
+    _notify_complaint(complaint, service_request)
     return complaint
 
 
-def _notify_complaint(complaint: ServiceComplaint, request: ServiceRequest) -> None:
+def _notify_complaint(complaint: ServiceComplaint, service_request: ServiceRequest) -> None:
     """The service managers of the request's branch (and headquarters); major requests also the GM office
     (seed 003 §5.5.2: major complaints go to the general manager at once)."""
     from django.conf import settings
@@ -195,14 +195,14 @@ def _notify_complaint(complaint: ServiceComplaint, request: ServiceRequest) -> N
     from serviceloop.accounts.roles import GM_OFFICE, SERVICE_MANAGER
     from serviceloop.core.notifications import notify, users_with_role
 
-    recipients = users_with_role(SERVICE_MANAGER, branch=request.customer.branch)
-    if request.severity == Severity.MAJOR:
+    recipients = users_with_role(SERVICE_MANAGER, branch=service_request.customer.branch)
+    if service_request.severity == Severity.MAJOR:
         recipients += users_with_role(GM_OFFICE)
     with override(settings.LANGUAGE_CODE):
         subject = _("Service complaint %(number)s on request %(request)s") % {
-            "number": complaint.number, "request": request.number}
+            "number": complaint.number, "request": service_request.number}
         body = _("%(customer)s: %(description)s\nAnalysis due %(due)s.") % {
-            "customer": request.customer.name, "description": complaint.description,
+            "customer": service_request.customer.name, "description": complaint.description,
             "due": timezone.localtime(complaint.due_at).strftime("%Y-%m-%d %H:%M")}
     notify(recipients=recipients, kind="service_complaint", subject=subject, body=body,
            url=reverse("feedback:complaint_detail", args=[complaint.pk]), obj=complaint)
@@ -252,7 +252,7 @@ def close_unanswered(*, now: datetime | None = None) -> int:
     for pk in ids:
         try:
             with transaction.atomic():
-                request_close(actor=None, request=ServiceRequest(pk=pk), no_answer=True, now=now)
+                request_close(actor=None, service_request=ServiceRequest(pk=pk), no_answer=True, now=now)
         except ValidationError as exc:  # answered, reopened or closed in the meantime
             log.info("request %s not closed without answer: %s", pk, exc.messages)
             continue

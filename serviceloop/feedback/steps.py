@@ -44,7 +44,7 @@ def rate_blocker(user: Any, r: Any) -> Blocked | None:
 
 def _record(channel: str):
     def run(actor: Any, r: Any, d: dict[str, Any]) -> Any:
-        return services.follow_up_record(actor=actor, request=r, channel=channel, **d)
+        return services.follow_up_record(actor=actor, service_request=r, channel=channel, **d)
     return run
 
 

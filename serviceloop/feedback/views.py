@@ -30,8 +30,8 @@ from .models import FollowUp, ServiceComplaint
 from .steps import COMPLAINT_STEPS
 
 
-def _days_waiting(request: ServiceRequest) -> int | None:
-    return (timezone.now() - request.resolved_at).days if request.resolved_at else None
+def _days_waiting(service_request: ServiceRequest) -> int | None:
+    return (timezone.now() - service_request.resolved_at).days if service_request.resolved_at else None
 
 
 QUEUE_LIST = ListSpec(
@@ -141,7 +141,7 @@ class FollowUpCallView(_FollowUpFormView):
 
     def success_message(self, follow_up: FollowUp) -> str:
         return _("Follow-up of %(number)s recorded: %(outcome)s.") % {
-            "number": follow_up.request.number, "outcome": follow_up.get_outcome_display()}
+            "number": follow_up.service_request.number, "outcome": follow_up.get_outcome_display()}
 
 
 class RateView(_FollowUpFormView):
@@ -171,8 +171,8 @@ def _merge_errors(form: Any, exc: ValidationError) -> None:
 COMPLAINT_LIST = ListSpec(
     columns=[
         Column("number", gettext_lazy("complaint number"), lambda c: c.number, sort="number"),
-        Column("request", gettext_lazy("request number"), lambda c: c.request.number, sort="request__number"),
-        Column("customer", gettext_lazy("customer"), lambda c: c.request.customer.name, sort="request__customer__name"),
+        Column("request", gettext_lazy("request number"), lambda c: c.service_request.number, sort="service_request__number"),
+        Column("customer", gettext_lazy("customer"), lambda c: c.service_request.customer.name, sort="service_request__customer__name"),
         Column("status", gettext_lazy("status"), lambda c: c.get_status_display(), sort="status"),
         Column("created_at", gettext_lazy("registered at"), lambda c: c.created_at, sort="created_at"),
         Column("due_at", gettext_lazy("analysis due"), lambda c: c.due_at, sort="due_at"),
@@ -200,7 +200,7 @@ class ComplaintDetailView(GatedDetailView):
 
     def base_queryset(self):
         return ServiceComplaint.objects.select_related(
-            "request", "request__customer", "follow_up", "follow_up__called_by", "handled_by")
+            "service_request", "service_request__customer", "follow_up", "follow_up__called_by", "handled_by")
 
     def get_context(self, obj: ServiceComplaint) -> dict[str, Any]:
         return {"steps": COMPLAINT_STEPS.buttons(self.request.user, obj)}
@@ -211,7 +211,7 @@ class ComplaintHandleView(LoginRequiredMixin, View):
 
     def _complaint(self, request: HttpRequest, pk: int) -> ServiceComplaint:
         return get_for_user(request, ServiceComplaint, "change",
-                            queryset=ServiceComplaint.objects.select_related("request", "request__customer"), pk=pk)
+                            queryset=ServiceComplaint.objects.select_related("service_request", "service_request__customer"), pk=pk)
 
     def _refuse_role(self, complaint: ServiceComplaint) -> None:
         found = COMPLAINT_STEPS.blocked("handle", self.request.user, complaint)

@@ -112,9 +112,9 @@ def _deadline_rows(found: dict[str, Deadline]) -> list[dict[str, Any]]:
     ]
 
 
-def _time_left(request: ServiceRequest, found: dict[str, Deadline]) -> int | None:
+def _time_left(service_request: ServiceRequest, found: dict[str, Deadline]) -> int | None:
     """Working minutes left on the nearest open target; None when no target is open."""
-    if not request.is_open:
+    if not service_request.is_open:
         return None
     left = [d.remaining for d in found.values() if d.is_open]
     return _minutes(min(left)) if left else None
@@ -275,7 +275,7 @@ class SlaPauseSerializer(serializers.Serializer):
 
 
 class SlaStatusSerializer(serializers.Serializer):
-    request = serializers.IntegerField()
+    service_request = serializers.IntegerField()
     policy = serializers.IntegerField(allow_null=True, help_text=gettext_lazy("Empty: the built-in targets."))
     policy_name = serializers.CharField(allow_null=True)
     paused = serializers.BooleanField()
@@ -367,7 +367,7 @@ class EmailIntakeSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(_ReadOnlyModelSerializer):
-    request_number = serializers.CharField(source="request.number", read_only=True)
+    service_request_number = serializers.CharField(source="service_request.number", read_only=True)
     reviewer_name = serializers.SerializerMethodField()
     customer_feedback = serializers.SerializerMethodField(
         help_text=gettext_lazy("The customer's written feedback attached to the review.")
@@ -375,7 +375,7 @@ class ReviewSerializer(_ReadOnlyModelSerializer):
 
     class Meta:
         model = Review
-        fields = ["id", "request", "request_number", "review_form", "analysis", "opinion", "decided_plan",
+        fields = ["id", "service_request", "service_request_number", "review_form", "analysis", "opinion", "decided_plan",
                   "reviewer", "reviewer_name", "reviewed_at", "customer_feedback", "version", *TIMESTAMPS]
         read_only_fields = fields
 
@@ -487,7 +487,7 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
         ctx = {**self.get_serializer_context(), "open_requests": [r for r, _w in pairs],
                "warnings": [w for _r, w in pairs] + list(result.warnings[len(result.open_requests):]),
                **context}
-        return Response(serializer_class(result.request, context=ctx).data, status=status.HTTP_201_CREATED)
+        return Response(serializer_class(result.service_request, context=ctx).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=EmailIntakeSerializer, responses={201: EmailIntakeCreatedSerializer},
@@ -547,7 +547,7 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
         # the log itself only for roles that may read SLA events (not customers)
         shown = set(selectors.sla_events_of(request.user, obj).values_list("pk", flat=True))
         data = {
-            "request": obj.pk,
+            "service_request": obj.pk,
             "policy": obj.sla_policy_id,
             "policy_name": obj.sla_policy.name if obj.sla_policy_id else None,
             "paused": obj.sla_paused,
@@ -575,12 +575,12 @@ class ServiceRequestViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Re
 
 
 class ReviewFilter(django_filters.FilterSet):
-    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
+    service_request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
     decided_plan = django_filters.ChoiceFilter(choices=ServicePlan.choices)
 
     class Meta:
         model = Review
-        fields = ["request", "decided_plan"]
+        fields = ["service_request", "decided_plan"]
 
 
 class ReviewViewSet(GatedReadOnlyViewSet):
@@ -594,7 +594,7 @@ class ReviewViewSet(GatedReadOnlyViewSet):
     ordering = ["-reviewed_at", "-id"]
 
     def base_queryset(self):
-        return Review.objects.select_related("request", "reviewer")
+        return Review.objects.select_related("service_request", "reviewer")
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -609,22 +609,22 @@ class ReviewViewSet(GatedReadOnlyViewSet):
 
 
 class EscalationSerializer(_ReadOnlyModelSerializer):
-    request_number = serializers.CharField(source="request.number", read_only=True)
+    service_request_number = serializers.CharField(source="service_request.number", read_only=True)
 
     class Meta:
         model = Escalation
-        fields = ["id", "request", "request_number", "target", "level", "at", "due_at", "breached"]
+        fields = ["id", "service_request", "service_request_number", "target", "level", "at", "due_at", "breached"]
         read_only_fields = fields
 
 
 class EscalationFilter(django_filters.FilterSet):
-    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
+    service_request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
     target = django_filters.ChoiceFilter(choices=SlaTarget.choices)
     level = django_filters.ChoiceFilter(choices=EscalationLevel.choices)
 
     class Meta:
         model = Escalation
-        fields = ["request", "target", "level", "breached"]
+        fields = ["service_request", "target", "level", "breached"]
 
 
 class EscalationViewSet(GatedReadOnlyViewSet):
@@ -637,7 +637,7 @@ class EscalationViewSet(GatedReadOnlyViewSet):
     ordering = ["-at", "-id"]
 
     def base_queryset(self):
-        return Escalation.objects.select_related("request")
+        return Escalation.objects.select_related("service_request")
 
 
 # --- SLA policies ----------------------------------------------------------------------------

@@ -87,16 +87,16 @@ class ServiceDemo:
             received_at=timezone.now() - dt.timedelta(hours=hours_ago), **values,
         )
         self.s.counts["service requests"] += 1
-        return result.request
+        return result.service_request
 
     def planned(self, r: ServiceRequest, plan: str = "onsite", confirm: bool = True) -> ServiceRequest:
-        services.request_start_review(actor=self.desk, request=r)
-        services.review_record(actor=self.manager, request=r, analysis="根据客户描述及远程诊断，初步判断为控制板故障。",
+        services.request_start_review(actor=self.desk, service_request=r)
+        services.review_record(actor=self.manager, service_request=r, analysis="根据客户描述及远程诊断，初步判断为控制板故障。",
                                opinion="安排工程师上门检修，保修期内免费。" if plan == "onsite" else "远程指导客户处理。",
                                decided_plan=plan, review_form="电话评审")
-        services.request_propose_plan(actor=self.desk, request=r, note="工程师将在 1 个工作日内联系您。")
+        services.request_propose_plan(actor=self.desk, service_request=r, note="工程师将在 1 个工作日内联系您。")
         if confirm:
-            services.request_confirm_plan(actor=self.desk, request=r, how="phone",
+            services.request_confirm_plan(actor=self.desk, service_request=r, how="phone",
                                           confirmed_by_name=r.contact_name or "客户")
         r.refresh_from_db()
         return r
@@ -109,7 +109,7 @@ class ServiceDemo:
         self.request(portal=True, channel="portal", hours_ago=3, fault=9)
         self.request(portal=True, channel="qr", hours_ago=1, fault=3)
         paused = self.request(hours_ago=20, fault=7)
-        services.sla_pause(request=paused, reason="waiting_parts", actor=self.desk, note="等待备件到货")
+        services.sla_pause(service_request=paused, reason="waiting_parts", actor=self.desk, note="等待备件到货")
         self.request(hours_ago=5, fault=6, channel="email")
         # a quality complaint under review (needs its SO#)
         with_so = next((u for c in self.s.customers for u in self.s.units_by_customer.get(c.pk, []) if u.so_line_id),
@@ -119,31 +119,31 @@ class ServiceDemo:
                 actor=self.desk, channel="phone", request_type="complaint", severity="severe", customer=with_so.customer,
                 unit=with_so, title="同批次设备多次出现相同故障，客户投诉", contact_name="采购部 孙经理",
                 contact_phone="13600001111", received_at=timezone.now() - dt.timedelta(hours=26),
-            ).request
-            services.request_start_review(actor=self.desk, request=r)
+            ).service_request
+            services.request_start_review(actor=self.desk, service_request=r)
             self.s.counts["service requests"] += 1
         # a plan waiting for the portal customer's confirmation
         self.planned(self.request(portal=True, channel="portal", hours_ago=30, fault=2), confirm=False)
         # a remote-support request solved by phone
         remote = self.planned(self.request(hours_ago=8, fault=4), plan="remote_support")
-        services.request_start_work(actor=self.desk, request=remote)
-        services.request_resolve(actor=self.desk, request=remote, resolution="远程指导客户重新标定 AOI 程序，误判率恢复正常。")
+        services.request_start_work(actor=self.desk, service_request=remote)
+        services.request_resolve(actor=self.desk, service_request=remote, resolution="远程指导客户重新标定 AOI 程序，误判率恢复正常。")
         # solved remotely, followed up by the desk and closed
         for _i in range(2):
             done = self.planned(self.request(hours_ago=90, fault=self.rng.randrange(len(FAULTS))),
                                 plan="remote_support")
-            services.request_start_work(actor=self.desk, request=done)
-            services.request_resolve(actor=self.desk, request=done, resolution="远程指导客户更换保险丝后恢复正常。")
+            services.request_start_work(actor=self.desk, service_request=done)
+            services.request_resolve(actor=self.desk, service_request=done, resolution="远程指导客户更换保险丝后恢复正常。")
             if apps.is_installed("serviceloop.feedback"):
                 from serviceloop.feedback.services import follow_up_record
 
                 done.refresh_from_db()
-                follow_up_record(actor=self.desk, request=done, channel="phone", attitude=5, skill=4, timeliness=4,
+                follow_up_record(actor=self.desk, service_request=done, channel="phone", attitude=5, skill=4, timeliness=4,
                                  satisfied=True, comments="工程师很专业，响应及时。", person=done.contact_name)
                 self.s.counts["follow-ups"] += 1
         self.request(hours_ago=4, fault=5)  # a major fault just logged
         cancelled = self.request(hours_ago=50, fault=8)
-        services.request_cancel(actor=self.desk, request=cancelled, reason="客户自行处理完毕，无需服务。")
+        services.request_cancel(actor=self.desk, service_request=cancelled, reason="客户自行处理完毕，无需服务。")
         if apps.is_installed("serviceloop.workorders"):
             self.work_orders()
         from .services import sla_escalate
@@ -155,7 +155,7 @@ class ServiceDemo:
         from serviceloop.workorders.selectors import rank_engineers
 
         def new_wo(r: ServiceRequest) -> Any:
-            work_order = wo.work_order_create(actor=self.dispatcher, request=r, description=r.title,
+            work_order = wo.work_order_create(actor=self.dispatcher, service_request=r, description=r.title,
                                               work_instruction="按作业指导书 SOP-SVC-003 检查温控系统并记录测试数据。",
                                               planned_date=timezone.localdate())
             self.s.counts["work orders"] += 1

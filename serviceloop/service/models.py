@@ -230,7 +230,7 @@ class Review(TimestampedModel):
     The customer's written feedback is attached to the review (core.attachments).
     """
 
-    request = models.ForeignKey(
+    service_request = models.ForeignKey(
         ServiceRequest, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="reviews"
     )
     review_form = models.CharField(
@@ -244,7 +244,7 @@ class Review(TimestampedModel):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"))
 
-    scope_paths = {"customer": "request__customer", "branch": "request__customer__branch"}
+    scope_paths = {"customer": "service_request__customer", "branch": "service_request__customer__branch"}
     history = HistoricalRecords()
 
     class Meta:
@@ -253,13 +253,13 @@ class Review(TimestampedModel):
         ordering = ["-reviewed_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.request.number} {self.reviewed_at:%Y-%m-%d}"
+        return f"{self.service_request.number} {self.reviewed_at:%Y-%m-%d}"
 
 
 class SlaEvent(models.Model):
     """One entry of a request's SLA log. Deadlines are computed from this log alone (sla.deadlines)."""
 
-    request = models.ForeignKey(  # indexed by sla_event_request_at (request first)
+    service_request = models.ForeignKey(  # indexed by sla_event_request_at (service_request first)
         ServiceRequest, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="sla_events",
         db_index=False,
     )
@@ -274,23 +274,23 @@ class SlaEvent(models.Model):
         related_name="+",
     )
 
-    scope_paths = {"customer": "request__customer", "branch": "request__customer__branch"}
+    scope_paths = {"customer": "service_request__customer", "branch": "service_request__customer__branch"}
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("SLA event")
         verbose_name_plural = _("SLA events")
-        ordering = ["request", "at", "id"]
-        indexes = [models.Index(fields=["request", "at"], name="sla_event_request_at")]
+        ordering = ["service_request", "at", "id"]
+        indexes = [models.Index(fields=["service_request", "at"], name="sla_event_request_at")]
 
     def __str__(self) -> str:
-        return f"{self.request_id} {self.kind} {self.target} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.service_request_id} {self.kind} {self.target} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Escalation(models.Model):
     """An SLA target about to breach or breached, escalated once per (request, target, level)."""
 
-    request = models.ForeignKey(
+    service_request = models.ForeignKey(
         ServiceRequest, verbose_name=_("service request"), on_delete=models.CASCADE, related_name="escalations"
     )
     target = models.CharField(_("target"), max_length=20, choices=SlaTarget.choices)
@@ -299,7 +299,7 @@ class Escalation(models.Model):
     due_at = models.DateTimeField(_("deadline"), null=True, blank=True)
     breached = models.BooleanField(_("breached"), default=False)
 
-    scope_paths = {"customer": "request__customer", "branch": "request__customer__branch"}
+    scope_paths = {"customer": "service_request__customer", "branch": "service_request__customer__branch"}
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -307,8 +307,8 @@ class Escalation(models.Model):
         verbose_name_plural = _("escalations")
         ordering = ["-at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["request", "target", "level"], name="uniq_escalation_request_target_level"),
+            models.UniqueConstraint(fields=["service_request", "target", "level"], name="uniq_escalation_request_target_level"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.request_id} {self.target} -> {self.level}"
+        return f"{self.service_request_id} {self.target} -> {self.level}"

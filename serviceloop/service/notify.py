@@ -12,35 +12,35 @@ from serviceloop.core.notifications import customer_users, notify
 from .models import ServiceRequest
 
 
-def _send(request: ServiceRequest, kind: str, subject: str, body: str) -> None:
-    notify(recipients=customer_users(request.customer), kind=kind, subject=subject, body=body,
-           url=request.get_absolute_url(), obj=request)
+def _send(service_request: ServiceRequest, kind: str, subject: str, body: str) -> None:
+    notify(recipients=customer_users(service_request.customer), kind=kind, subject=subject, body=body,
+           url=service_request.get_absolute_url(), obj=service_request)
 
 
-def request_received(request: ServiceRequest) -> None:
+def request_received(service_request: ServiceRequest) -> None:
     def send() -> None:
         with translation.override("zh-hans"):
-            _send(request, "request_received",
-                  _("Request %(number)s received") % {"number": request.number},
+            _send(service_request, "request_received",
+                  _("Request %(number)s received") % {"number": service_request.number},
                   _("We received your request “%(title)s”. The service desk will answer you shortly.")
-                  % {"title": request.title})
+                  % {"title": service_request.title})
     send()
 
 
-def plan_decided(request: ServiceRequest) -> None:
+def plan_decided(service_request: ServiceRequest) -> None:
     def send() -> None:
         with translation.override("zh-hans"):
-            _send(request, "plan_decided",
-                  _("Service plan for %(number)s: %(plan)s") % {"number": request.number,
-                                                                 "plan": request.get_plan_display()},
-                  (request.plan_note or "") + "\n" + _("Please confirm the plan in the portal or tell the desk."))
+            _send(service_request, "plan_decided",
+                  _("Service plan for %(number)s: %(plan)s") % {"number": service_request.number,
+                                                                 "plan": service_request.get_plan_display()},
+                  (service_request.plan_note or "") + "\n" + _("Please confirm the plan in the portal or tell the desk."))
     send()
 
 
-def request_resolved(request: ServiceRequest) -> None:
+def request_resolved(service_request: ServiceRequest) -> None:
     def send() -> None:
         with translation.override("zh-hans"):
-            _send(request, "request_resolved",
-                  _("Request %(number)s is resolved") % {"number": request.number},
-                  request.resolution + "\n" + _("Please confirm the resolution and rate our service."))
+            _send(service_request, "request_resolved",
+                  _("Request %(number)s is resolved") % {"number": service_request.number},
+                  service_request.resolution + "\n" + _("Please confirm the resolution and rate our service."))
     send()

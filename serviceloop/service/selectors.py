@@ -32,16 +32,16 @@ def open_requests_for_unit(user: Any, unit: Any) -> QuerySet[ServiceRequest]:
     return requests_visible_to(user).filter(unit=unit, status__in=OPEN_STATUSES).order_by("received_at")
 
 
-def reviews_of(user: Any, request: ServiceRequest) -> QuerySet[Review]:
-    return Review.objects.restrict(user, "view").filter(request=request).select_related("reviewer")
+def reviews_of(user: Any, service_request: ServiceRequest) -> QuerySet[Review]:
+    return Review.objects.restrict(user, "view").filter(service_request=service_request).select_related("reviewer")
 
 
-def sla_events_of(user: Any, request: ServiceRequest) -> QuerySet[SlaEvent]:
-    return SlaEvent.objects.restrict(user, "view").filter(request=request).select_related("actor").order_by("at", "id")
+def sla_events_of(user: Any, service_request: ServiceRequest) -> QuerySet[SlaEvent]:
+    return SlaEvent.objects.restrict(user, "view").filter(service_request=service_request).select_related("actor").order_by("at", "id")
 
 
 def escalations_visible_to(user: Any) -> QuerySet[Escalation]:
-    return Escalation.objects.restrict(user, "view").select_related("request", "request__customer")
+    return Escalation.objects.restrict(user, "view").select_related("service_request", "service_request__customer")
 
 
 def request_search(qs: QuerySet[ServiceRequest], q: str) -> QuerySet[ServiceRequest]:

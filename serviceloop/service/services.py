@@ -60,16 +60,16 @@ ESCALATE_BELOW = 0.2
 class IntakeResult:
     """The new request, and what the desk should know about it (not errors)."""
 
-    request: ServiceRequest
+    service_request: ServiceRequest
     open_requests: list[ServiceRequest] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
-def _lock(request: ServiceRequest) -> ServiceRequest:
+def _lock(service_request: ServiceRequest) -> ServiceRequest:
     return (
         ServiceRequest.objects.select_for_update(of=("self",))  # PostgreSQL: lock the request row only
         .select_related("contract", "sla_policy")
-        .get(pk=request.pk)
+        .get(pk=service_request.pk)
     )
 
 
@@ -77,13 +77,13 @@ ILLEGAL_MOVE = gettext_lazy("A request that is “%(status)s” cannot move to �
 WORKFLOW = {"transitions": TRANSITIONS, "statuses": RequestStatus, "message": ILLEGAL_MOVE}
 
 
-def _check_move(request: ServiceRequest, move: str) -> str:
-    return check_move(request, move, **WORKFLOW)
+def _check_move(service_request: ServiceRequest, move: str) -> str:
+    return check_move(service_request, move, **WORKFLOW)
 
 
-def _move(request: ServiceRequest, move: str, **kwargs: Any) -> ServiceRequest:
+def _move(service_request: ServiceRequest, move: str, **kwargs: Any) -> ServiceRequest:
     """Apply a move whose fields the caller has already set on ``request`` (a locked row)."""
-    return apply_move(request, move, **WORKFLOW, **kwargs)
+    return apply_move(service_request, move, **WORKFLOW, **kwargs)
 
 
 def _confirmation_channel(actor: Any, how: str | None, portal: str, staff_default: str) -> str:
@@ -97,31 +97,31 @@ def _confirmation_channel(actor: Any, how: str | None, portal: str, staff_defaul
     return how or staff_default
 
 
-def _own_customer(actor: Any, request: ServiceRequest) -> None:
-    if is_customer(actor) and actor.customer_id != request.customer_id:
+def _own_customer(actor: Any, service_request: ServiceRequest) -> None:
+    if is_customer(actor) and actor.customer_id != service_request.customer_id:
         raise ValidationError(_("This request belongs to another customer."), code="forbidden")
 
 
 def _sla_event(
-    request: ServiceRequest, kind: str, *, actor: Any = None, target: str = "", reason: str = "",
+    service_request: ServiceRequest, kind: str, *, actor: Any = None, target: str = "", reason: str = "",
     at: datetime | None = None,
 ) -> SlaEvent:
     return SlaEvent.objects.create(
-        request=request, kind=kind, target=target, reason=reason[:200], at=at or timezone.now(),
+        service_request=service_request, kind=kind, target=target, reason=reason[:200], at=at or timezone.now(),
         actor=actor if getattr(actor, "is_authenticated", False) else None,
     )
 
 
-def _target_met(request: ServiceRequest, target: str, *, actor: Any, at: datetime | None = None) -> bool:
+def _target_met(service_request: ServiceRequest, target: str, *, actor: Any, at: datetime | None = None) -> bool:
     """Mark a target met unless it already is (a reopened resolution counts anew)."""
-    events = SlaEvent.objects.filter(request=request)
+    events = SlaEvent.objects.filter(service_request=service_request)
     if target == SlaTarget.RESOLUTION:
         reopened = events.filter(kind=SlaEventKind.REOPENED).order_by("-at", "-id").first()
         if reopened is not None:
             events = events.filter(at__gte=reopened.at)
     if events.filter(kind=SlaEventKind.TARGET_MET, target=target).exists():
         return False
-    _sla_event(request, SlaEventKind.TARGET_MET, actor=actor, target=target, at=at)
+    _sla_event(service_request, SlaEventKind.TARGET_MET, actor=actor, target=target, at=at)
     return True
 
 
@@ -139,19 +139,19 @@ def _with_contracts(unit: Any) -> None:
     prefetch_rows(unit, "contracts", _CONTRACTS_OF_UNIT, unit.pk)
 
 
-def _sla_columns(request: ServiceRequest, found: dict[str, Deadline]) -> tuple[datetime | None, bool]:
+def _sla_columns(service_request: ServiceRequest, found: dict[str, Deadline]) -> tuple[datetime | None, bool]:
     due, breached = summary(found)
-    return (due if request.is_open else None), breached
+    return (due if service_request.is_open else None), breached
 
 
-def refresh_sla(request: ServiceRequest, *, now: datetime | None = None, events: list[SlaEvent] | None = None) -> None:
+def refresh_sla(service_request: ServiceRequest, *, now: datetime | None = None, events: list[SlaEvent] | None = None) -> None:
     """Store the earliest open deadline and the breach flag (list columns; the log stays the truth).
 
     ``events``: the request's whole SLA log when the caller knows it, so it is not read back."""
-    log = request.sla_events.all() if events is None else events
-    due, breached = _sla_columns(request, deadlines(request, log, spec_for_request(request), now=now))
-    ServiceRequest.objects.filter(pk=request.pk).update(sla_due_at=due, sla_breached=breached)
-    request.sla_due_at, request.sla_breached = due, breached
+    log = service_request.sla_events.all() if events is None else events
+    due, breached = _sla_columns(service_request, deadlines(service_request, log, spec_for_request(service_request), now=now))
+    ServiceRequest.objects.filter(pk=service_request.pk).update(sla_due_at=due, sla_breached=breached)
+    service_request.sla_due_at, service_request.sla_breached = due, breached
 
 
 # ---------------------------------------------------------------- intake
@@ -224,7 +224,7 @@ def request_create(
     policy = match_policy(
         request_type=request_type, severity=severity, customer_level=customer.level, contract_sla_level=sla_level
     )
-    request = ServiceRequest(
+    service_request = ServiceRequest(
         number=next_number("CSI"),
         channel=channel,
         request_type=request_type,
@@ -249,26 +249,26 @@ def request_create(
     )
     # Related records passed in were read from the database for this request: validating each again
     # costs a query apiece (five or six per intake); the database's foreign keys still guard them.
-    read = [f.name for f in request._meta.concrete_fields if f.is_relation and f.is_cached(request)
-            and getattr(request, f.name) is not None and not getattr(request, f.name)._state.adding]
-    request.full_clean(exclude=["number", *read])
+    read = [f.name for f in service_request._meta.concrete_fields if f.is_relation and f.is_cached(service_request)
+            and getattr(service_request, f.name) is not None and not getattr(service_request, f.name)._state.adding]
+    service_request.full_clean(exclude=["number", *read])
     # the clocks start at receipt: the SLA columns from that one event, stored with the new row
     started = SlaEvent(kind=SlaEventKind.STARTED, at=received_at,
                        actor=actor if getattr(actor, "is_authenticated", False) else None)
-    request.sla_due_at, request.sla_breached = _sla_columns(
-        request, deadlines(request, [started], spec_for_request(request), now=now))
-    save_versioned(request, expected_version=None, user=actor)
-    record_event(request, actor=actor, verb="created", to_state=request.status, data={"channel": channel})
+    service_request.sla_due_at, service_request.sla_breached = _sla_columns(
+        service_request, deadlines(service_request, [started], spec_for_request(service_request), now=now))
+    save_versioned(service_request, expected_version=None, user=actor)
+    record_event(service_request, actor=actor, verb="created", to_state=service_request.status, data={"channel": channel})
     if handed_over_from is not None:
-        record_event(request, actor=actor, verb="handed_over", note=str(handed_over_from),
+        record_event(service_request, actor=actor, verb="handed_over", note=str(handed_over_from),
                      data={"department": handed_over_from.pk})
-    started.request = request
+    started.service_request = service_request
     started.save()
-    notify.request_received(request)
+    notify.request_received(service_request)
 
-    result = IntakeResult(request=request)
+    result = IntakeResult(service_request=service_request)
     if unit is not None:
-        result.open_requests = _OPEN_FOR_UNIT.all(unit.pk, request.pk)
+        result.open_requests = _OPEN_FOR_UNIT.all(unit.pk, service_request.pk)
         for other in result.open_requests:
             result.warnings.append(
                 _("Request %(number)s for this unit is still open (%(status)s).")
@@ -279,58 +279,58 @@ def request_create(
 
 @transaction.atomic
 def request_hand_over(
-    *, actor: Any, request: ServiceRequest, from_department: Any, note: str = "",
+    *, actor: Any, service_request: ServiceRequest, from_department: Any, note: str = "",
     expected_version: int | None = None,
 ) -> ServiceRequest:
     """Another department received the request and hands it to the service desk (seed 001 §4.1).
     The clocks keep counting from the original receipt."""
-    request = _lock(request)
-    if not request.is_open:
+    service_request = _lock(service_request)
+    if not service_request.is_open:
         raise ValidationError(_("Only an open request can be handed over."), code="closed")
-    if request.handed_over_from_id:
+    if service_request.handed_over_from_id:
         raise ValidationError(_("This request has already been handed over to the service desk."), code="twice")
-    request.handed_over_from = from_department
-    request.handed_over_at = timezone.now()
-    request.channel = RequestChannel.OTHER_DEPT
-    save_versioned(request, expected_version=expected_version, user=actor)
-    record_event(request, actor=actor, verb="handed_over", note=note or str(from_department),
+    service_request.handed_over_from = from_department
+    service_request.handed_over_at = timezone.now()
+    service_request.channel = RequestChannel.OTHER_DEPT
+    save_versioned(service_request, expected_version=expected_version, user=actor)
+    record_event(service_request, actor=actor, verb="handed_over", note=note or str(from_department),
                  data={"department": from_department.pk})
-    return request
+    return service_request
 
 
 # ---------------------------------------------------------------- review and plan
 
-def _first_response(request: ServiceRequest, actor: Any, now: datetime) -> None:
-    if request.first_responded_at is None:
-        request.first_responded_at = now
-    _target_met(request, SlaTarget.FIRST_RESPONSE, actor=actor, at=now)
+def _first_response(service_request: ServiceRequest, actor: Any, now: datetime) -> None:
+    if service_request.first_responded_at is None:
+        service_request.first_responded_at = now
+    _target_met(service_request, SlaTarget.FIRST_RESPONSE, actor=actor, at=now)
 
 
 @transaction.atomic
 def request_start_review(
-    *, actor: Any, request: ServiceRequest, note: str = "", expected_version: int | None = None
+    *, actor: Any, service_request: ServiceRequest, note: str = "", expected_version: int | None = None
 ) -> ServiceRequest:
     """Analysis and review begin (seed 001 §4.2); from a proposed plan the customer did not accept, again."""
-    request = _lock(request)
-    _check_move(request, "start_review")
+    service_request = _lock(service_request)
+    _check_move(service_request, "start_review")
     now = timezone.now()
-    _first_response(request, actor, now)
-    _move(request, "start_review", actor=actor, note=note, expected_version=expected_version)
-    refresh_sla(request, now=now)
-    return request
+    _first_response(service_request, actor, now)
+    _move(service_request, "start_review", actor=actor, note=note, expected_version=expected_version)
+    refresh_sla(service_request, now=now)
+    return service_request
 
 
 @transaction.atomic
 def review_record(
-    *, actor: Any, request: ServiceRequest, analysis: str, opinion: str, decided_plan: str,
+    *, actor: Any, service_request: ServiceRequest, analysis: str, opinion: str, decided_plan: str,
     review_form: str = "", customer_feedback: list[Any] | None = None, expected_version: int | None = None,
 ) -> Review:
     """The written review opinion (seed 001 §4.4), with the customer's written feedback attached (§4.3)."""
     from serviceloop.core.attachments import attachment_add
 
-    request = _lock(request)
-    check_version(request, expected_version)
-    if request.status != RequestStatus.UNDER_REVIEW:
+    service_request = _lock(service_request)
+    check_version(service_request, expected_version)
+    if service_request.status != RequestStatus.UNDER_REVIEW:
         raise ValidationError(_("Start the review of this request first."), code="not_under_review")
     errors: dict[str, list[str]] = {}
     if not (analysis or "").strip():
@@ -342,28 +342,28 @@ def review_record(
     if errors:
         raise ValidationError(errors)
     review = Review(
-        request=request, analysis=analysis.strip(), opinion=opinion.strip(), decided_plan=decided_plan,
+        service_request=service_request, analysis=analysis.strip(), opinion=opinion.strip(), decided_plan=decided_plan,
         review_form=review_form.strip(), reviewer=actor if getattr(actor, "is_authenticated", False) else None,
         reviewed_at=timezone.now(),
     )
     save_versioned(review, expected_version=None, user=actor)
     for upload in customer_feedback or []:
         attachment_add(subject=review, upload=upload, user=actor, description=_("Customer's written feedback"))
-    record_event(request, actor=actor, verb="reviewed", note=review.opinion, data={"review": review.pk,
+    record_event(service_request, actor=actor, verb="reviewed", note=review.opinion, data={"review": review.pk,
                                                                                   "plan": decided_plan})
     return review
 
 
 @transaction.atomic
 def request_propose_plan(
-    *, actor: Any, request: ServiceRequest, plan: str = "", note: str = "", expected_version: int | None = None
+    *, actor: Any, service_request: ServiceRequest, plan: str = "", note: str = "", expected_version: int | None = None
 ) -> ServiceRequest:
     """Answer the customer with the decided service plan (seed 001 §4.6): stops the plan clock."""
-    request = _lock(request)
-    _check_move(request, "propose_plan")
-    latest = request.reviews.order_by("-reviewed_at", "-id").first()
-    if request.request_type == RequestType.COMPLAINT and (
-        request.status != RequestStatus.UNDER_REVIEW or latest is None
+    service_request = _lock(service_request)
+    _check_move(service_request, "propose_plan")
+    latest = service_request.reviews.order_by("-reviewed_at", "-id").first()
+    if service_request.request_type == RequestType.COMPLAINT and (
+        service_request.status != RequestStatus.UNDER_REVIEW or latest is None
     ):
         raise ValidationError(
             _("A quality complaint must be analysed and reviewed before a plan is proposed."), code="review_needed"
@@ -372,27 +372,27 @@ def request_propose_plan(
     if plan not in ServicePlan.values:
         raise ValidationError({"plan": [_("Choose the service plan.")]})
     now = timezone.now()
-    _first_response(request, actor, now)
-    request.plan, request.plan_note = plan, note.strip()
-    request.plan_decided_at = now
-    _target_met(request, SlaTarget.PLAN_DECIDED, actor=actor, at=now)
-    _move(request, "propose_plan", actor=actor, note=note, expected_version=expected_version, data={"plan": plan})
-    refresh_sla(request, now=now)
-    notify.plan_decided(request)
-    return request
+    _first_response(service_request, actor, now)
+    service_request.plan, service_request.plan_note = plan, note.strip()
+    service_request.plan_decided_at = now
+    _target_met(service_request, SlaTarget.PLAN_DECIDED, actor=actor, at=now)
+    _move(service_request, "propose_plan", actor=actor, note=note, expected_version=expected_version, data={"plan": plan})
+    refresh_sla(service_request, now=now)
+    notify.plan_decided(service_request)
+    return service_request
 
 
 @transaction.atomic
 def request_confirm_plan(
-    *, actor: Any, request: ServiceRequest, how: str | None = None, confirmed_by_name: str = "",
+    *, actor: Any, service_request: ServiceRequest, how: str | None = None, confirmed_by_name: str = "",
     expected_version: int | None = None,
 ) -> ServiceRequest:
     """The customer agrees to the plan: in the portal themselves, or by phone as the desk records
     (``how`` left out: the portal for a customer, the phone for staff)."""
-    request = _lock(request)
-    _own_customer(actor, request)
+    service_request = _lock(service_request)
+    _own_customer(actor, service_request)
     how = _confirmation_channel(actor, how, ConfirmationChannel.PORTAL, ConfirmationChannel.PHONE)
-    _check_move(request, "confirm_plan")
+    _check_move(service_request, "confirm_plan")
     if how not in ConfirmationChannel.values:
         raise ValidationError({"how": [_("Choose how the customer confirmed.")]})
     if how == ConfirmationChannel.PORTAL:
@@ -400,63 +400,63 @@ def request_confirm_plan(
             raise ValidationError(
                 {"how": [_("Only the customer confirms in the portal; record a phone confirmation instead.")]}
             )
-        request.customer_confirmed_by = actor
-        request.customer_confirmed_name = str(actor)
+        service_request.customer_confirmed_by = actor
+        service_request.customer_confirmed_name = str(actor)
     else:
         name = (confirmed_by_name or "").strip()
         if not name:
             raise ValidationError({"confirmed_by_name": [_("Who at the customer confirmed on the phone?")]})
-        request.customer_confirmed_by = None
-        request.customer_confirmed_name = name[:100]
-    request.customer_confirmed_at = timezone.now()
-    request.customer_confirmed_via = how
-    return _move(request, "confirm_plan", actor=actor, expected_version=expected_version,
-                 note=request.customer_confirmed_name, data={"how": how})
+        service_request.customer_confirmed_by = None
+        service_request.customer_confirmed_name = name[:100]
+    service_request.customer_confirmed_at = timezone.now()
+    service_request.customer_confirmed_via = how
+    return _move(service_request, "confirm_plan", actor=actor, expected_version=expected_version,
+                 note=service_request.customer_confirmed_name, data={"how": how})
 
 
 # ---------------------------------------------------------------- work and outcome
 
 @transaction.atomic
 def request_start_work(
-    *, actor: Any, request: ServiceRequest, note: str = "", expected_version: int | None = None
+    *, actor: Any, service_request: ServiceRequest, note: str = "", expected_version: int | None = None
 ) -> ServiceRequest:
-    request = _lock(request)
-    return _move(request, "start_work", actor=actor, note=note, expected_version=expected_version)
+    service_request = _lock(service_request)
+    return _move(service_request, "start_work", actor=actor, note=note, expected_version=expected_version)
 
 
 @transaction.atomic
 def request_resolve(
-    *, actor: Any, request: ServiceRequest, resolution: str, expected_version: int | None = None
+    *, actor: Any, service_request: ServiceRequest, resolution: str, expected_version: int | None = None
 ) -> ServiceRequest:
-    request = _lock(request)
-    _check_move(request, "resolve")
+    service_request = _lock(service_request)
+    _check_move(service_request, "resolve")
     if not (resolution or "").strip():
         raise ValidationError({"resolution": [_("Describe how the request was resolved.")]})
     now = timezone.now()
-    request.resolution = resolution.strip()
-    request.resolved_at = now
-    request.sla_paused, request.sla_pause_reason = False, ""
-    _target_met(request, SlaTarget.RESOLUTION, actor=actor, at=now)
-    _sla_event(request, SlaEventKind.STOPPED, actor=actor, reason=RequestStatus.RESOLVED, at=now)
-    _move(request, "resolve", actor=actor, note=request.resolution, expected_version=expected_version)
-    refresh_sla(request, now=now)
-    notify.request_resolved(request)
-    return request
+    service_request.resolution = resolution.strip()
+    service_request.resolved_at = now
+    service_request.sla_paused, service_request.sla_pause_reason = False, ""
+    _target_met(service_request, SlaTarget.RESOLUTION, actor=actor, at=now)
+    _sla_event(service_request, SlaEventKind.STOPPED, actor=actor, reason=RequestStatus.RESOLVED, at=now)
+    _move(service_request, "resolve", actor=actor, note=service_request.resolution, expected_version=expected_version)
+    refresh_sla(service_request, now=now)
+    notify.request_resolved(service_request)
+    return service_request
 
 
 @transaction.atomic
 def request_confirm_resolution(
-    *, actor: Any, request: ServiceRequest, how: str | None = None, confirmed_by_name: str = "",
+    *, actor: Any, service_request: ServiceRequest, how: str | None = None, confirmed_by_name: str = "",
     expected_version: int | None = None,
 ) -> ServiceRequest:
     """The customer confirms the resolution: in the portal, by signing the service report, or by phone
     (``how`` left out: the portal for a customer, the phone for staff)."""
-    request = _lock(request)
-    _own_customer(actor, request)
+    service_request = _lock(service_request)
+    _own_customer(actor, service_request)
     how = _confirmation_channel(actor, how, ResolutionConfirmation.PORTAL, ResolutionConfirmation.PHONE)
-    if request.status != RequestStatus.RESOLVED:
+    if service_request.status != RequestStatus.RESOLVED:
         raise ValidationError(_("Only a resolved request can be confirmed as resolved."), code="not_resolved")
-    if request.resolution_confirmed_at is not None:
+    if service_request.resolution_confirmed_at is not None:
         raise ValidationError(_("The customer has already confirmed the resolution."), code="twice")
     if how not in ResolutionConfirmation.values:
         raise ValidationError({"how": [_("Choose how the customer confirmed.")]})
@@ -468,13 +468,13 @@ def request_confirm_resolution(
         name = (confirmed_by_name or "").strip()
         if not name:
             raise ValidationError({"confirmed_by_name": [_("Who at the customer confirmed?")]})
-    request.resolution_confirmed_at = timezone.now()
-    request.resolution_confirmed_via = how
-    request.resolution_confirmed_name = name[:100]
-    save_versioned(request, expected_version=expected_version, user=actor)
-    record_event(request, actor=actor, verb="resolution_confirmed", note=request.resolution_confirmed_name,
+    service_request.resolution_confirmed_at = timezone.now()
+    service_request.resolution_confirmed_via = how
+    service_request.resolution_confirmed_name = name[:100]
+    save_versioned(service_request, expected_version=expected_version, user=actor)
+    record_event(service_request, actor=actor, verb="resolution_confirmed", note=service_request.resolution_confirmed_name,
                  data={"how": how})
-    return request
+    return service_request
 
 
 def follow_up_wait_days() -> int:
@@ -483,20 +483,20 @@ def follow_up_wait_days() -> int:
 
 @transaction.atomic
 def request_close(
-    *, actor: Any, request: ServiceRequest, follow_up: Any = None, no_answer: bool = False, note: str = "",
+    *, actor: Any, service_request: ServiceRequest, follow_up: Any = None, no_answer: bool = False, note: str = "",
     expected_version: int | None = None, now: datetime | None = None,
 ) -> ServiceRequest:
     """Close a resolved request: after its follow-up call (回访), or when the customer has not answered
     for ``FOLLOWUP_WAIT_DAYS`` days after the resolution."""
-    request = _lock(request)
-    _check_move(request, "close")
+    service_request = _lock(service_request)
+    _check_move(service_request, "close")
     now = now or timezone.now()
     data: dict[str, Any] = {}
     if follow_up is not None:
         data["follow_up"] = getattr(follow_up, "pk", None)
     elif no_answer:
         days = follow_up_wait_days()
-        if request.resolved_at is None or request.resolved_at + timedelta(days=days) > now:
+        if service_request.resolved_at is None or service_request.resolved_at + timedelta(days=days) > now:
             raise ValidationError(
                 _("Without an answer a request closes %(days)d days after its resolution.") % {"days": days},
                 code="too_early",
@@ -508,116 +508,116 @@ def request_close(
             % {"days": follow_up_wait_days()},
             code="follow_up_needed",
         )
-    request.closed_at = now
-    return _move(request, "close", actor=actor, note=note, expected_version=expected_version, data=data)
+    service_request.closed_at = now
+    return _move(service_request, "close", actor=actor, note=note, expected_version=expected_version, data=data)
 
 
 @transaction.atomic
 def request_cancel(
-    *, actor: Any, request: ServiceRequest, reason: str, expected_version: int | None = None
+    *, actor: Any, service_request: ServiceRequest, reason: str, expected_version: int | None = None
 ) -> ServiceRequest:
-    request = _lock(request)
-    _check_move(request, "cancel")
+    service_request = _lock(service_request)
+    _check_move(service_request, "cancel")
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why the request is cancelled.")]})
     now = timezone.now()
-    request.cancel_reason = reason.strip()
-    request.sla_paused, request.sla_pause_reason = False, ""
-    _sla_event(request, SlaEventKind.STOPPED, actor=actor, reason=RequestStatus.CANCELLED, at=now)
-    _move(request, "cancel", actor=actor, note=request.cancel_reason, expected_version=expected_version)
-    refresh_sla(request, now=now)
-    return request
+    service_request.cancel_reason = reason.strip()
+    service_request.sla_paused, service_request.sla_pause_reason = False, ""
+    _sla_event(service_request, SlaEventKind.STOPPED, actor=actor, reason=RequestStatus.CANCELLED, at=now)
+    _move(service_request, "cancel", actor=actor, note=service_request.cancel_reason, expected_version=expected_version)
+    refresh_sla(service_request, now=now)
+    return service_request
 
 
 @transaction.atomic
 def request_reopen(
-    *, actor: Any, request: ServiceRequest, reason: str, expected_version: int | None = None
+    *, actor: Any, service_request: ServiceRequest, reason: str, expected_version: int | None = None
 ) -> ServiceRequest:
     """Not solved after all: back to in progress; the clocks continue where they stopped."""
-    request = _lock(request)
-    _own_customer(actor, request)
-    _check_move(request, "reopen")
+    service_request = _lock(service_request)
+    _own_customer(actor, service_request)
+    _check_move(service_request, "reopen")
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("Say why the request is reopened.")]})
     now = timezone.now()
-    request.resolved_at = None
-    request.closed_at = None
-    request.resolution_confirmed_at = None
-    request.resolution_confirmed_via = ""
-    request.resolution_confirmed_name = ""
-    _sla_event(request, SlaEventKind.REOPENED, actor=actor, reason=reason, at=now)
-    _move(request, "reopen", actor=actor, note=reason.strip(), expected_version=expected_version)
-    refresh_sla(request, now=now)
-    return request
+    service_request.resolved_at = None
+    service_request.closed_at = None
+    service_request.resolution_confirmed_at = None
+    service_request.resolution_confirmed_via = ""
+    service_request.resolution_confirmed_name = ""
+    _sla_event(service_request, SlaEventKind.REOPENED, actor=actor, reason=reason, at=now)
+    _move(service_request, "reopen", actor=actor, note=reason.strip(), expected_version=expected_version)
+    refresh_sla(service_request, now=now)
+    return service_request
 
 
 # ---------------------------------------------------------------- SLA clocks
 
 @transaction.atomic
 def sla_pause(
-    *, request: ServiceRequest, reason: str, actor: Any = None, note: str = "", expected_version: int | None = None
+    *, service_request: ServiceRequest, reason: str, actor: Any = None, note: str = "", expected_version: int | None = None
 ) -> ServiceRequest:
     """Stop the clocks while waiting for the customer or for parts."""
-    request = _lock(request)
-    check_version(request, expected_version)
-    if not request.is_open:
+    service_request = _lock(service_request)
+    check_version(service_request, expected_version)
+    if not service_request.is_open:
         raise ValidationError(_("The clocks of a finished request cannot be paused."), code="closed")
-    if request.sla_paused:
+    if service_request.sla_paused:
         raise ValidationError(_("The clocks are already paused."), code="paused")
     if reason not in PauseReason.values:
         raise ValidationError({"reason": [_("Choose why the clocks are paused.")]})
     now = timezone.now()
-    _sla_event(request, SlaEventKind.PAUSED, actor=actor, reason=reason, at=now)
-    ServiceRequest.objects.filter(pk=request.pk).update(sla_paused=True, sla_pause_reason=reason)
-    request.sla_paused, request.sla_pause_reason = True, reason
-    record_event(request, actor=actor, verb="sla_paused", note=note, data={"reason": reason})
-    refresh_sla(request, now=now)
-    return request
+    _sla_event(service_request, SlaEventKind.PAUSED, actor=actor, reason=reason, at=now)
+    service_request.sla_paused, service_request.sla_pause_reason = True, reason
+    save_versioned(service_request, expected_version=None, user=actor)  # a move: the version goes up
+    record_event(service_request, actor=actor, verb="sla_paused", note=note, data={"reason": reason})
+    refresh_sla(service_request, now=now)
+    return service_request
 
 
 @transaction.atomic
 def sla_resume(
-    *, request: ServiceRequest, actor: Any = None, note: str = "", expected_version: int | None = None
+    *, service_request: ServiceRequest, actor: Any = None, note: str = "", expected_version: int | None = None
 ) -> ServiceRequest:
-    request = _lock(request)
-    check_version(request, expected_version)
-    if not request.sla_paused:
+    service_request = _lock(service_request)
+    check_version(service_request, expected_version)
+    if not service_request.sla_paused:
         raise ValidationError(_("The clocks are not paused."), code="not_paused")
     now = timezone.now()
-    reason = request.sla_pause_reason
-    _sla_event(request, SlaEventKind.RESUMED, actor=actor, reason=reason, at=now)
-    ServiceRequest.objects.filter(pk=request.pk).update(sla_paused=False, sla_pause_reason="")
-    request.sla_paused, request.sla_pause_reason = False, ""
-    record_event(request, actor=actor, verb="sla_resumed", note=note, data={"reason": reason})
-    refresh_sla(request, now=now)
-    return request
+    reason = service_request.sla_pause_reason
+    _sla_event(service_request, SlaEventKind.RESUMED, actor=actor, reason=reason, at=now)
+    service_request.sla_paused, service_request.sla_pause_reason = False, ""
+    save_versioned(service_request, expected_version=None, user=actor)
+    record_event(service_request, actor=actor, verb="sla_resumed", note=note, data={"reason": reason})
+    refresh_sla(service_request, now=now)
+    return service_request
 
 
 @transaction.atomic
 def sla_start_target(
-    *, request: ServiceRequest, target: str, actor: Any = None, at: datetime | None = None
+    *, service_request: ServiceRequest, target: str, actor: Any = None, at: datetime | None = None
 ) -> SlaEvent:
     """Start a clock that runs from dispatch (engineer contact, on-site arrival): called by work orders."""
-    request = _lock(request)
+    service_request = _lock(service_request)
     if target not in TARGETS_FROM_DISPATCH:
         raise ValidationError(_("This clock starts with the request itself."), code="target")
-    if not request.is_open:
+    if not service_request.is_open:
         raise ValidationError(_("The request is no longer open."), code="closed")
-    event = _sla_event(request, SlaEventKind.STARTED, actor=actor, target=target, at=at)
-    refresh_sla(request)
+    event = _sla_event(service_request, SlaEventKind.STARTED, actor=actor, target=target, at=at)
+    refresh_sla(service_request)
     return event
 
 
 @transaction.atomic
 def sla_meet_target(
-    *, request: ServiceRequest, target: str, actor: Any = None, at: datetime | None = None
+    *, service_request: ServiceRequest, target: str, actor: Any = None, at: datetime | None = None
 ) -> bool:
     """Record that a target is met (e.g. the engineer called the customer); False if it already was."""
-    request = _lock(request)
+    service_request = _lock(service_request)
     if target not in SlaTarget.values:
         raise ValidationError(_("Unknown SLA target."), code="target")
-    met = _target_met(request, target, actor=actor, at=at)
-    refresh_sla(request)
+    met = _target_met(service_request, target, actor=actor, at=at)
+    refresh_sla(service_request)
     return met
 
 
@@ -628,9 +628,9 @@ def _notify(escalation: Escalation) -> None:
     registry.run_escalation_hooks(escalation)
 
 
-def _escalation_levels(request: ServiceRequest) -> list[str]:
+def _escalation_levels(service_request: ServiceRequest) -> list[str]:
     levels = [EscalationLevel.SERVICE_MANAGER]
-    if request.severity == Severity.MAJOR:
+    if service_request.severity == Severity.MAJOR:
         levels.append(EscalationLevel.GM_OFFICE)
     return levels
 
@@ -661,10 +661,10 @@ def sla_escalate(*, now: datetime | None = None, threshold: float = ESCALATE_BEL
             if not risky:
                 continue
             recorded: dict[int, set[tuple[str, str]]] = {row.pk: set() for row, _at_risk in risky}
-            for request_id, target, level in Escalation.objects.filter(request_id__in=list(recorded)).values_list(
-                "request_id", "target", "level"
+            for service_request_id, target, level in Escalation.objects.filter(service_request_id__in=list(recorded)).values_list(
+                "service_request_id", "target", "level"
             ):
-                recorded[request_id].add((target, level))
+                recorded[service_request_id].add((target, level))
             todo = [
                 (row, risk, level)
                 for row, at_risk in risky
@@ -676,10 +676,10 @@ def sla_escalate(*, now: datetime | None = None, threshold: float = ESCALATE_BEL
                 continue
             requests = ServiceRequest.objects.defer(*DEFERRED_TEXTS).in_bulk({row.pk for row, _r, _l in todo})
             for row, risk, level in todo:
-                request = requests.get(row.pk)
-                if request is None:  # deleted meanwhile
+                service_request = requests.get(row.pk)
+                if service_request is None:  # deleted meanwhile
                     continue
-                escalation = _escalation_record(request, risk, level, now)
+                escalation = _escalation_record(service_request, risk, level, now)
                 if escalation is not None:
                     created.append(escalation)
         if stale:
@@ -687,15 +687,15 @@ def sla_escalate(*, now: datetime | None = None, threshold: float = ESCALATE_BEL
     return created
 
 
-def _escalation_record(request: ServiceRequest, deadline: AtRisk, level: str, now: datetime) -> Escalation | None:
+def _escalation_record(service_request: ServiceRequest, deadline: AtRisk, level: str, now: datetime) -> Escalation | None:
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
-                request=request, target=deadline.target, level=level, at=now, due_at=deadline.due_at,
+                service_request=service_request, target=deadline.target, level=level, at=now, due_at=deadline.due_at,
                 breached=deadline.breached,
             )
             record_event(
-                request, actor=None, verb="escalated",
+                service_request, actor=None, verb="escalated",
                 note=f"{SlaTarget(deadline.target).label} → {EscalationLevel(level).label}",
                 data={"target": deadline.target, "level": level, "breached": deadline.breached,
                       "due_at": deadline.due_at.isoformat() if deadline.due_at else None},

@@ -38,7 +38,7 @@ def _review(actor: Any, r: ServiceRequest, d: dict[str, Any]) -> Any:
 
         raise PermissionDenied(_("Your role may not attach files."))
     return services.review_record(
-        actor=actor, request=r, analysis=d["analysis"], opinion=d["opinion"], decided_plan=d["decided_plan"],
+        actor=actor, service_request=r, analysis=d["analysis"], opinion=d["opinion"], decided_plan=d["decided_plan"],
         review_form=d.get("review_form", ""), customer_feedback=files, expected_version=_v(d))
 
 
@@ -54,7 +54,7 @@ REQUEST_STEPS.add(
         form=forms.NoteForm, serializer=inputs.NoteSerializer, blocker=rules.staff_move("start_review"),
         api_summary=_("Start the analysis and review"),
         run=lambda actor, r, d: services.request_start_review(
-            actor=actor, request=r, note=d.get("note", ""), expected_version=_v(d)),
+            actor=actor, service_request=r, note=d.get("note", ""), expected_version=_v(d)),
     ),
     StepDef(
         "review", _("Record review"), style="primary", icon="clipboard-check", page="service:review",
@@ -71,7 +71,7 @@ REQUEST_STEPS.add(
         form=forms.PlanForm, serializer=inputs.ProposePlanSerializer, blocker=rules.staff_move("propose_plan"),
         initial=_plan_initial, api_summary=_("Answer the customer with the decided service plan"),
         run=lambda actor, r, d: services.request_propose_plan(
-            actor=actor, request=r, plan=d.get("plan", ""), note=d.get("note", ""), expected_version=_v(d)),
+            actor=actor, service_request=r, plan=d.get("plan", ""), note=d.get("note", ""), expected_version=_v(d)),
     ),
     StepDef(
         "confirm_plan", _("Record phone confirmation"), style="success", icon="telephone-inbound",
@@ -79,7 +79,7 @@ REQUEST_STEPS.add(
         form=forms.PhoneConfirmForm, serializer=inputs.ConfirmPlanSerializer, blocker=rules.confirm_plan_blocker,
         api_summary=_("The customer agrees to the plan (portal, or phone as recorded)"),
         run=lambda actor, r, d: services.request_confirm_plan(
-            actor=actor, request=r, how=d.get("how"), confirmed_by_name=d.get("confirmed_by_name", ""),
+            actor=actor, service_request=r, how=d.get("how"), confirmed_by_name=d.get("confirmed_by_name", ""),
             expected_version=_v(d)),
     ),
     StepDef(
@@ -87,14 +87,14 @@ REQUEST_STEPS.add(
         form=forms.NoteForm, serializer=inputs.NoteSerializer, blocker=rules.staff_move("start_work"),
         api_summary=_("Start the work on the confirmed plan"),
         run=lambda actor, r, d: services.request_start_work(
-            actor=actor, request=r, note=d.get("note", ""), expected_version=_v(d)),
+            actor=actor, service_request=r, note=d.get("note", ""), expected_version=_v(d)),
     ),
     StepDef(
         "resolve", _("Resolve"), style="success", icon="check2",
         form=forms.ResolveForm, serializer=inputs.ResolveSerializer, blocker=rules.staff_move("resolve"),
         api_summary=_("Record how the request was resolved"),
         run=lambda actor, r, d: services.request_resolve(
-            actor=actor, request=r, resolution=d["resolution"], expected_version=_v(d)),
+            actor=actor, service_request=r, resolution=d["resolution"], expected_version=_v(d)),
     ),
     StepDef(
         "confirm_resolution", _("Record customer's confirmation"), style="success", icon="patch-check",
@@ -103,7 +103,7 @@ REQUEST_STEPS.add(
         blocker=rules.confirm_resolution_blocker,
         api_summary=_("The customer confirms the resolution (portal, or as recorded by the desk)"),
         run=lambda actor, r, d: services.request_confirm_resolution(
-            actor=actor, request=r, how=d.get("how"), confirmed_by_name=d.get("confirmed_by_name", ""),
+            actor=actor, service_request=r, how=d.get("how"), confirmed_by_name=d.get("confirmed_by_name", ""),
             expected_version=_v(d)),
     ),
     StepDef(
@@ -111,7 +111,7 @@ REQUEST_STEPS.add(
         form=forms.HandOverForm, serializer=inputs.HandOverSerializer, blocker=rules.hand_over_blocker,
         api_summary=_("Hand over to the service desk (received by another department)"),
         run=lambda actor, r, d: services.request_hand_over(
-            actor=actor, request=r, from_department=d["from_department"], note=d.get("note", ""),
+            actor=actor, service_request=r, from_department=d["from_department"], note=d.get("note", ""),
             expected_version=_v(d)),
     ),
     StepDef(
@@ -119,7 +119,7 @@ REQUEST_STEPS.add(
         form=forms.CloseForm, serializer=inputs.CloseSerializer, blocker=rules.close_blocker,
         api_summary=_("Close a resolved request the customer has not answered about"),
         run=lambda actor, r, d: services.request_close(
-            actor=actor, request=r, no_answer=d.get("no_answer", True), note=d.get("note", ""),
+            actor=actor, service_request=r, no_answer=d.get("no_answer", True), note=d.get("note", ""),
             expected_version=_v(d)),
     ),
     StepDef(
@@ -127,27 +127,27 @@ REQUEST_STEPS.add(
         form=forms.PauseForm, serializer=inputs.PauseSerializer, blocker=rules.pause_blocker,
         api_summary=_("Pause the SLA clocks (waiting for the customer or for parts)"),
         run=lambda actor, r, d: services.sla_pause(
-            actor=actor, request=r, reason=d["reason"], note=d.get("note", ""), expected_version=_v(d)),
+            actor=actor, service_request=r, reason=d["reason"], note=d.get("note", ""), expected_version=_v(d)),
     ),
     StepDef(
         "resume", _("Resume clocks"), style="outline-secondary", icon="play", posts_at_once=True,
         form=forms.NoteForm, serializer=inputs.NoteSerializer, blocker=rules.resume_blocker,
         api_summary=_("Resume the SLA clocks"),
         run=lambda actor, r, d: services.sla_resume(
-            actor=actor, request=r, note=d.get("note", ""), expected_version=_v(d)),
+            actor=actor, service_request=r, note=d.get("note", ""), expected_version=_v(d)),
     ),
     StepDef(
         "reopen", _("Reopen"), style="outline-warning", icon="arrow-counterclockwise",
         form=forms.ReasonForm, serializer=inputs.ReasonSerializer, blocker=rules.staff_move("reopen"),
         api_summary=_("Reopen a resolved or closed request (back to in progress)"),
         run=lambda actor, r, d: services.request_reopen(
-            actor=actor, request=r, reason=d["reason"], expected_version=_v(d)),
+            actor=actor, service_request=r, reason=d["reason"], expected_version=_v(d)),
     ),
     StepDef(
         "cancel", _("Cancel request"), style="outline-danger", icon="x-circle", danger=True,
         form=forms.ReasonForm, serializer=inputs.ReasonSerializer, blocker=rules.staff_move("cancel"),
         api_summary=_("Cancel a request that needs no service"),
         run=lambda actor, r, d: services.request_cancel(
-            actor=actor, request=r, reason=d["reason"], expected_version=_v(d)),
+            actor=actor, service_request=r, reason=d["reason"], expected_version=_v(d)),
     ),
 )

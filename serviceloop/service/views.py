@@ -52,14 +52,14 @@ def humanize_delta(delta: timedelta) -> str:
     return _("%(m)dm") % {"m": mins}
 
 
-def sla_badge(request: ServiceRequest, now: datetime | None = None) -> str:
+def sla_badge(service_request: ServiceRequest, now: datetime | None = None) -> str:
     """The queue's countdown: time to the nearest deadline; overdue in red; paused in grey."""
-    if request.sla_paused:
+    if service_request.sla_paused:
         return format_html('<span class="badge text-bg-secondary">{}</span>', _("paused"))
-    if request.sla_due_at is None:
+    if service_request.sla_due_at is None:
         return format_html('<span class="text-muted">{}</span>', "—")
-    left = request.sla_due_at - (now or timezone.now())
-    due = timezone.localtime(request.sla_due_at).strftime("%m-%d %H:%M")
+    left = service_request.sla_due_at - (now or timezone.now())
+    due = timezone.localtime(service_request.sla_due_at).strftime("%m-%d %H:%M")
     if left.total_seconds() < 0:
         return format_html('<span class="badge text-bg-danger" title="{}" data-sla="overdue">{} {}</span>',
                            due, _("overdue"), humanize_delta(left))
@@ -186,7 +186,7 @@ def _portal_create(request: HttpRequest) -> HttpResponse:
             if data.get("photo"):
                 from serviceloop.core.attachments import attachment_add
 
-                attachment_add(subject=result.request, upload=data["photo"], user=user,
+                attachment_add(subject=result.service_request, upload=data["photo"], user=user,
                                description=_("Photo from the customer"))
         except ValidationError as exc:
             _merge(form, exc)
@@ -197,10 +197,10 @@ def _portal_create(request: HttpRequest) -> HttpResponse:
 
 
 def _created(request: HttpRequest, result: services.IntakeResult) -> HttpResponse:
-    messages.success(request, _("Request %(number)s was received.") % {"number": result.request.number})
+    messages.success(request, _("Request %(number)s was received.") % {"number": result.service_request.number})
     for warning in result.warnings:
         messages.warning(request, warning)
-    return redirect("service:detail", pk=result.request.pk)
+    return redirect("service:detail", pk=result.service_request.pk)
 
 
 def _preset_unit(request: HttpRequest) -> Unit | None:
@@ -285,7 +285,7 @@ class RequestDetailView(GatedDetailView):
             "clocks": clocks,
             "steps": REQUEST_STEPS.buttons(user, obj),
             "reviews": selectors.reviews_of(user, obj),
-            "escalations": [] if customer_view else Escalation.objects.filter(request=obj).order_by("-at")[:20],
+            "escalations": [] if customer_view else Escalation.objects.filter(service_request=obj).order_by("-at")[:20],
             "other_open": selectors.open_requests_for_unit(user, obj.unit).exclude(pk=obj.pk) if obj.unit_id else [],
             "customer_view": customer_view,
             **registry.panel_context(registry.REQUEST_PAGE, user, obj),  # work orders, follow-ups (their apps)

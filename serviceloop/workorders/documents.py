@@ -23,7 +23,7 @@ def _team(work_order: WorkOrder) -> list[dict[str, Any]]:
 def _work_order(work_order: WorkOrder) -> WorkOrder:
     return (
         WorkOrder.objects.select_related(
-            "request", "customer", "site", "unit", "unit__product_model", "branch", "required_skill",
+            "service_request", "customer", "site", "unit", "unit__product_model", "branch", "required_skill",
             "dispatched_by", "approved_by", "billing_sales_order",
         ).get(pk=work_order.pk)
     )
@@ -33,7 +33,7 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
     work_order = _work_order(work_order)
     return {
         "object": work_order,
-        "request": work_order.request,
+        "service_request": work_order.service_request,
         "team": _team(work_order),
         "visits": list(Visit.objects.filter(work_order=work_order).select_related("engineer")),
         "tests": list(TestRecord.objects.filter(work_order=work_order)),
@@ -53,7 +53,7 @@ def fee_statement_pdf(work_order: WorkOrder) -> bytes:
     lines = list(FeeLine.objects.filter(work_order=work_order).order_by("kind", "id"))
     total = sum((line.amount for line in lines), start=FeeLine().amount)
     return render_pdf(None, "workorders/print/fee_statement.html",
-                      {"object": work_order, "request": work_order.request, "lines": lines, "total": total})
+                      {"object": work_order, "service_request": work_order.service_request, "lines": lines, "total": total})
 
 
 def service_report_pdf(report: ServiceReport, *, signature_png_bytes: bytes | None = None) -> bytes:
@@ -68,7 +68,7 @@ def service_report_pdf(report: ServiceReport, *, signature_png_bytes: bytes | No
     context = {
         "report": report,
         "object": work_order,
-        "request": work_order.request,
+        "service_request": work_order.service_request,
         "visits": list(Visit.objects.filter(work_order=work_order).select_related("engineer")),
         "signature": signature,
     }
@@ -79,4 +79,4 @@ def work_report_pdf(work_report: WorkReport) -> bytes:
     """售后服务工作报告书."""
     work_order = _work_order(work_report.work_order)
     return render_pdf(None, "workorders/print/work_report.html",
-                      {"report": work_report, "object": work_order, "request": work_order.request})
+                      {"report": work_report, "object": work_order, "service_request": work_order.service_request})

@@ -32,7 +32,7 @@ from .models import FeeLine, HelpRequest, ServiceReport, WorkOrder, WorkReport
 
 def work_order_search(queryset: QuerySet, text: str) -> QuerySet:
     return queryset.filter(
-        Q(number__istartswith=text) | Q(request__number__istartswith=text) | Q(customer__name__icontains=text)
+        Q(number__istartswith=text) | Q(service_request__number__istartswith=text) | Q(customer__name__icontains=text)
         | Q(customer__code__istartswith=text) | Q(unit__serial_number__istartswith=text)
     )
 
@@ -105,7 +105,7 @@ class SharedFilterSet(StyledFilterSet):
 class WorkOrderFilter(SharedFilterSet):
     customer = django_filters.ModelChoiceFilter(queryset=visible(Customer))
     unit = django_filters.ModelChoiceFilter(queryset=visible(Unit))
-    request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
+    service_request = django_filters.ModelChoiceFilter(queryset=visible(ServiceRequest))
     branch = django_filters.ModelChoiceFilter(queryset=Branch.objects.all())
     status = django_filters.MultipleChoiceFilter(choices=WorkOrderStatus.choices, widget=OneOfSelect)
     result = django_filters.ChoiceFilter(choices=WorkResult.choices)
@@ -116,7 +116,7 @@ class WorkOrderFilter(SharedFilterSet):
 
     class Meta:
         model = WorkOrder
-        fields = ["customer", "unit", "request", "branch", "status", "result", "chargeable"]
+        fields = ["customer", "unit", "service_request", "branch", "status", "result", "chargeable"]
 
 
 class HelpRequestFilter(SharedFilterSet):

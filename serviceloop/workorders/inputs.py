@@ -40,8 +40,8 @@ class PlausibleDateTimeField(serializers.DateTimeField):
 
 
 class WorkOrderCreateSerializer(serializers.Serializer):
-    request = GatedRelatedField(queryset=ServiceRequest.objects.all(),
-                                help_text=gettext_lazy("The service request (CSI) to serve on site."))
+    service_request = GatedRelatedField(queryset=ServiceRequest.objects.all(),
+                                        help_text=gettext_lazy("The service request (CSI) to serve on site."))
     description = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
     work_instruction = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
     planned_date = PlausibleDateField(required=False, allow_null=True, default=None)

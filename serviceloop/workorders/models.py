@@ -66,7 +66,7 @@ class WorkOrder(TimestampedModel):
     """派工单 (WO): engineers sent to do on-site service for one service request."""
 
     number = models.CharField(_("work order number"), max_length=20, unique=True, editable=False)
-    request = models.ForeignKey(
+    service_request = models.ForeignKey(
         "service.ServiceRequest", verbose_name=_("service request"), on_delete=models.PROTECT,
         related_name="work_orders",
     )

@@ -180,7 +180,7 @@ def work_report_blocker(user: Any, wo: WorkOrder) -> Blocked | None:
     """Offered for major faults (where it is required), once one exists, and to service managers."""
     if found := may_write_work_report(user, wo):
         return found
-    if wo.request.severity == MAJOR or facts(user, wo).has_work_report or user.has_perm(PERM_APPROVE):
+    if wo.service_request.severity == MAJOR or facts(user, wo).has_work_report or user.has_perm(PERM_APPROVE):
         return None
     return not_now(_("A service work report is needed for major faults."))
 

@@ -28,7 +28,7 @@ from .models import (
     WorkReport,
 )
 
-WO_RELATED = ("request", "customer", "site", "unit", "unit__product_model", "branch", "required_skill")
+WO_RELATED = ("service_request", "customer", "site", "unit", "unit__product_model", "branch", "required_skill")
 
 
 def work_orders_visible_to(user: Any, action: str = "view") -> QuerySet[WorkOrder]:
@@ -36,7 +36,7 @@ def work_orders_visible_to(user: Any, action: str = "view") -> QuerySet[WorkOrde
 
 
 def work_orders_of_request(user: Any, request: Any) -> QuerySet[WorkOrder]:
-    return work_orders_visible_to(user).filter(request=request).order_by("created_at", "id")
+    return work_orders_visible_to(user).filter(service_request=request).order_by("created_at", "id")
 
 
 def work_orders_of_unit(user: Any, unit: Any) -> QuerySet[WorkOrder]:
@@ -46,7 +46,7 @@ def work_orders_of_unit(user: Any, unit: Any) -> QuerySet[WorkOrder]:
 
 def service_reports_visible_to(user: Any) -> QuerySet[ServiceReport]:
     return ServiceReport.objects.restrict(user, "view").select_related(
-        "work_order", "work_order__customer", "work_order__unit", "work_order__request"
+        "work_order", "work_order__customer", "work_order__unit", "work_order__service_request"
     )
 
 

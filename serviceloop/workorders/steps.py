@@ -286,7 +286,7 @@ def new_work_order_blocker(user: Any, r: Any) -> Blocked | None:
 
 
 def _create(actor: Any, r: Any, d: dict[str, Any]) -> Any:
-    return services.work_order_create(actor=actor, request=r, **d)
+    return services.work_order_create(actor=actor, service_request=r, **d)
 
 
 REQUEST_STEPS.add(

@@ -58,7 +58,7 @@ RESOURCE_MODELS = {prefix: getattr(viewset, "model", None) or viewset.queryset.m
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 REFERENCE_FIELDS = {"customer": Customer, "site": Site, "branch": Branch, "product_model": ProductModel,
                     "so_line": SalesOrderLine, "unit": Unit, "units": Unit, "skill": Skill,
-                    "request": ServiceRequest, "sales_order": SalesOrder, "from_department": Department,
+                    "service_request": ServiceRequest, "sales_order": SalesOrder, "from_department": Department,
                     "handed_over_from": Department, "calendar": WorkCalendar,
                     "work_order": WorkOrder, "lead": EngineerProfile, "helpers": EngineerProfile,
                     "hq_engineer": EngineerProfile, "engineer": EngineerProfile}
@@ -148,8 +148,8 @@ def fuzz_data(cast, settings, _keep_test_connection):
         # service requests at several steps, so the moves meet both legal and illegal states
         for _step in range(3):
             request = services.request_create(actor=cast.desk, channel="phone", request_type="fault_repair",
-                                              customer=customer, unit=unit, title="炉温异常").request
-        services.request_start_review(actor=cast.desk, request=request)
+                                              customer=customer, unit=unit, title="炉温异常").service_request
+        services.request_start_review(actor=cast.desk, service_request=request)
         fuzz_records(cast=cast, customer=customer, unit=unit)  # work orders, reports, help requests, fees
     EngineerSkillFactory(skill=SkillFactory(code="SMT"), level=4)
     DepartmentFactory(code="SVC")

@@ -61,7 +61,7 @@ def test_follow_up_by_keyboard_rating_on_a_phone_and_complaint_handling(new_page
     page.keyboard.press("Enter")  # submits the form
     page.wait_for_url(f"{base}/feedback/")
     assert ServiceRequest.objects.get(pk=call.pk).status == "closed"
-    assert FollowUp.objects.get(request=call).attitude == 5
+    assert FollowUp.objects.get(service_request=call).attitude == 5
 
     # 2. the customer on a phone: nothing wider than the screen, big buttons
     phone = new_page(width=390, height=844)
@@ -79,7 +79,7 @@ def test_follow_up_by_keyboard_rating_on_a_phone_and_complaint_handling(new_page
     shot(phone, "fb-02-customer-rates-on-phone")
     phone.click("[data-testid=rate-form] button[type=submit]")
     phone.wait_for_url(lambda url: "/rate/" not in url)
-    complaint = ServiceComplaint.objects.get(request=rate)
+    complaint = ServiceComplaint.objects.get(service_request=rate)
 
     # 3. the service manager opens the complaint from the bell and handles it
     manager = new_page()

@@ -130,7 +130,7 @@ def continue_with_work_order(new_page, base, shot, world, request, desk, phone):
     desk.fill("#id_work_instruction", "按 SOP-SVC-003 更换温控模块并测试温区曲线")
     desk.click("[data-testid=create-submit]")
     desk.wait_for_selector("[data-testid=wo-status], h1")
-    wo = WorkOrder.objects.get(request=request)
+    wo = WorkOrder.objects.get(service_request=request)
     dispatcher = new_page()
     login(dispatcher, base, "dispatch")
     assert wo.number in dispatcher.locator("[data-testid=needs-dispatch]").inner_text()

@@ -125,7 +125,7 @@ def test_service_loop_pages_show_no_english(client, cast, hq):
         report = wo_services.service_report_prepare(actor=lead, work_order=done)
         draft = new_work_order(actor=office, customer=cast.customer_a, unit=unit)
         resolved = resolved_request(actor=cast.desk, customer=cast.customer_a)
-    request = draft.request
+    request = draft.service_request
     pages = {
         cast.desk: [
             reverse("service:queue"), reverse("service:list"), reverse("service:create"),

@@ -363,7 +363,7 @@ def test_the_handler_writes_in_the_site_language(cast, policy, managers, setting
 
     settings.LANGUAGE_CODE = "zh-hans"
     request = _request_at_nine(cast)
-    escalation = Escalation.objects.create(request=request, target="first_response", level="service_manager",
+    escalation = Escalation.objects.create(service_request=request, target="first_response", level="service_manager",
                                            at=_sh(2026, 11, 19, 11, 0), due_at=_sh(2026, 11, 19, 10, 40),
                                            breached=True)
     notify_escalation(escalation)

@@ -15,10 +15,10 @@ def resolved_request(*, actor, customer, at: datetime | None = None, **kwargs):
     """A request received, planned, worked on and resolved (at ``at``, default now)."""
     with frozen(at) if at is not None else contextlib.nullcontext():
         request = new_request(actor=actor, customer=customer, **kwargs)
-        request_services.request_propose_plan(actor=actor, request=request, plan="remote_support")
-        request_services.request_confirm_plan(actor=actor, request=request, how="phone", confirmed_by_name="王工")
-        request_services.request_start_work(actor=actor, request=request)
-        request_services.request_resolve(actor=actor, request=request, resolution="更换温控模块")
+        request_services.request_propose_plan(actor=actor, service_request=request, plan="remote_support")
+        request_services.request_confirm_plan(actor=actor, service_request=request, how="phone", confirmed_by_name="王工")
+        request_services.request_start_work(actor=actor, service_request=request)
+        request_services.request_resolve(actor=actor, service_request=request, resolution="更换温控模块")
     request.refresh_from_db()
     return request
 
@@ -30,11 +30,11 @@ def phone_answers(**overrides):
     return values
 
 
-def record_phone(*, actor, request, **overrides):
-    return follow_up_record(actor=actor, request=request, **phone_answers(**overrides))
+def record_phone(*, actor, service_request, **overrides):
+    return follow_up_record(actor=actor, service_request=service_request, **phone_answers(**overrides))
 
 
-def open_complaint(*, actor, request, comments="工程师迟到两天，态度差"):
-    follow_up = record_phone(actor=actor, request=request, satisfied=False, comments=comments,
+def open_complaint(*, actor, service_request, comments="工程师迟到两天，态度差"):
+    follow_up = record_phone(actor=actor, service_request=service_request, satisfied=False, comments=comments,
                              unsatisfied_action="complaint", attitude=1, timeliness=1)
     return follow_up.complaint

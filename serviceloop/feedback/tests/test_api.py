@@ -36,7 +36,7 @@ def b(cast):
 
 
 def _body(request, **overrides):
-    body = {"request": request.pk, "attitude": 5, "skill": 4, "timeliness": 5, "satisfied": True, "person": "王工"}
+    body = {"service_request": request.pk, "attitude": 5, "skill": 4, "timeliness": 5, "satisfied": True, "person": "王工"}
     body.update(overrides)
     return body
 
@@ -49,7 +49,7 @@ def test_the_desk_records_a_call(cast, a):
     response = api(cast.desk).post(FOLLOW_UPS, _body(a), format="json")
     assert response.status_code == 201, response.json()
     data = response.json()
-    assert (data["channel"], data["outcome"], data["request_number"]) == ("phone", "closed", a.number)
+    assert (data["channel"], data["outcome"], data["service_request_number"]) == ("phone", "closed", a.number)
     assert _status(a) == "closed"
     assert api(cast.desk).get(f"{FOLLOW_UPS}{data['id']}/").json()["attitude"] == 5
 
@@ -65,7 +65,7 @@ def test_a_complaint_through_the_api(cast, a):
     response = api(cast.desk).post(
         FOLLOW_UPS, _body(a, satisfied=False, comments="态度差", unsatisfied_action="complaint"), format="json")
     assert response.status_code == 201
-    assert ServiceComplaint.objects.get(request=a).follow_up_id == response.json()["id"]
+    assert ServiceComplaint.objects.get(service_request=a).follow_up_id == response.json()["id"]
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_not_resolved_and_twice_are_400(cast, a):
 
 def test_customer_b_cannot_rate_customer_as_request(cast, a):
     response = api(cast.outsider).post(FOLLOW_UPS, _body(a, person=""), format="json")
-    assert response.status_code == 400 and "request" in response.json()  # not a request B can see
+    assert response.status_code == 400 and "service_request" in response.json()  # not a request B can see
     assert _status(a) == "resolved"
 
 
@@ -109,19 +109,19 @@ def test_without_the_permission_it_is_403(cast, a, who):
      ("nobody", set())],
 )
 def test_follow_up_list_and_detail_in_scope(cast, a, b, who, sees):
-    follow_ups = {"a": record_phone(actor=cast.desk, request=a), "b": record_phone(actor=cast.desk, request=b)}
+    follow_ups = {"a": record_phone(actor=cast.desk, service_request=a), "b": record_phone(actor=cast.desk, service_request=b)}
     client = api(getattr(cast, who))
     response = client.get(FOLLOW_UPS)
     assert response.status_code == 200
     assert {row["id"] for row in response.json()["results"]} == {follow_ups[k].pk for k in sees}
     for key, follow_up in follow_ups.items():
         assert client.get(f"{FOLLOW_UPS}{follow_up.pk}/").status_code == (200 if key in sees else 404)
-    assert client.get(FOLLOW_UPS, {"request": a.pk}).status_code == (200 if "a" in sees else 400)
+    assert client.get(FOLLOW_UPS, {"service_request": a.pk}).status_code == (200 if "a" in sees else 400)
 
 
 @pytest.fixture
 def complaints(cast, a, b):
-    return open_complaint(actor=cast.desk, request=a), open_complaint(actor=cast.desk, request=b)
+    return open_complaint(actor=cast.desk, service_request=a), open_complaint(actor=cast.desk, service_request=b)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_handling_gate(cast, complaints, who, status):
 
 
 def test_follow_ups_are_not_changed_or_deleted_through_the_api(cast, a):
-    follow_up = record_phone(actor=cast.desk, request=a)
+    follow_up = record_phone(actor=cast.desk, service_request=a)
     client = api(cast.manager)
     assert client.patch(f"{FOLLOW_UPS}{follow_up.pk}/", {"attitude": 1}, format="json").status_code == 405
     assert client.delete(f"{FOLLOW_UPS}{follow_up.pk}/").status_code == 405
@@ -182,7 +182,7 @@ def test_odd_follow_up_bodies_are_answered_without_server_errors(cast, who):
     client = api(getattr(cast, who))
     scores = st.integers(-1, 7)
     bodies = st.fixed_dictionaries(
-        {"request": _maybe(st.just(request.pk))},
+        {"service_request": _maybe(st.just(request.pk))},
         optional={"attitude": _maybe(scores), "skill": _maybe(scores), "timeliness": _maybe(scores),
                   "satisfied": _maybe(st.booleans()), "comments": _maybe(st.text(max_size=20)),
                   "person": _maybe(st.text(max_size=120)), "channel": _maybe(st.sampled_from(["phone", "portal"])),

@@ -22,9 +22,9 @@ def world(cast):
     a_new = resolved_request(actor=cast.desk, customer=cast.customer_a, at=T0 + timedelta(days=2))
     b = resolved_request(actor=cast.desk, customer=cast.customer_b, at=T0 + timedelta(days=1))
     a_done = resolved_request(actor=cast.desk, customer=cast.customer_a, at=T0)
-    follow_up = record_phone(actor=cast.desk, request=a_done)
+    follow_up = record_phone(actor=cast.desk, service_request=a_done)
     b_done = resolved_request(actor=cast.desk, customer=cast.customer_b, at=T0)
-    complaint = open_complaint(actor=cast.desk, request=b_done)
+    complaint = open_complaint(actor=cast.desk, service_request=b_done)
     return {"a_old": a_old, "a_new": a_new, "b": b, "a_done": a_done, "follow_up": follow_up,
             "b_done": b_done, "complaint": complaint}
 

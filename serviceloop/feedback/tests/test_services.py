@@ -40,7 +40,7 @@ def _code(excinfo) -> str | None:
 # ------------------------------------------------------------------ satisfied
 
 def test_satisfied_follow_up_closes_the_request(cast, resolved_a):
-    follow_up = record_phone(actor=cast.desk, request=resolved_a)
+    follow_up = record_phone(actor=cast.desk, service_request=resolved_a)
     assert _status(resolved_a) == "closed"
     assert follow_up.outcome == "closed"
     assert (follow_up.channel, follow_up.called_by, follow_up.person) == ("phone", cast.desk, "王工")
@@ -53,7 +53,7 @@ def test_satisfied_follow_up_closes_the_request(cast, resolved_a):
 
 
 def test_customer_rates_their_own_request_in_the_portal(cast, resolved_a):
-    follow_up = services.follow_up_record(actor=cast.colleague, request=resolved_a, channel="portal",
+    follow_up = services.follow_up_record(actor=cast.colleague, service_request=resolved_a, channel="portal",
                                           attitude=4, skill=5, timeliness=3, satisfied=True)
     assert _status(resolved_a) == "closed"
     assert (follow_up.channel, follow_up.called_by, follow_up.person) == ("portal", cast.colleague, str(cast.colleague))
@@ -62,7 +62,7 @@ def test_customer_rates_their_own_request_in_the_portal(cast, resolved_a):
 # ------------------------------------------------------------------ unsatisfied
 
 def test_unsatisfied_reopen_puts_the_request_back_in_progress(cast, resolved_a):
-    follow_up = record_phone(actor=cast.desk, request=resolved_a, satisfied=False, comments="温度仍然波动",
+    follow_up = record_phone(actor=cast.desk, service_request=resolved_a, satisfied=False, comments="温度仍然波动",
                              unsatisfied_action="reopen")
     request = ServiceRequest.objects.get(pk=resolved_a.pk)
     assert request.status == "in_progress"
@@ -74,11 +74,11 @@ def test_unsatisfied_reopen_puts_the_request_back_in_progress(cast, resolved_a):
 
 
 def test_a_reopened_request_resolved_again_gets_its_own_follow_up(cast, resolved_a):
-    record_phone(actor=cast.desk, request=resolved_a, satisfied=False, comments="温度仍然波动")
-    request_services.request_resolve(actor=cast.desk, request=resolved_a, resolution="更换热电偶")
-    second = record_phone(actor=cast.desk, request=resolved_a)
+    record_phone(actor=cast.desk, service_request=resolved_a, satisfied=False, comments="温度仍然波动")
+    request_services.request_resolve(actor=cast.desk, service_request=resolved_a, resolution="更换热电偶")
+    second = record_phone(actor=cast.desk, service_request=resolved_a)
     assert _status(resolved_a) == "closed"
-    assert FollowUp.objects.filter(request=resolved_a).count() == 2
+    assert FollowUp.objects.filter(service_request=resolved_a).count() == 2
     assert second.outcome == "closed"
 
 
@@ -87,7 +87,7 @@ def test_unsatisfied_complaint_registers_it_and_closes_the_request(cast, resolve
     south_manager = UserFactory(username="south_mgr", branch=cast.customer_b.branch, roles=["service_manager"])
     gm = UserFactory(username="gm", roles=["gm_office"])
     before = timezone.now()
-    complaint = open_complaint(actor=cast.desk, request=resolved_a)
+    complaint = open_complaint(actor=cast.desk, service_request=resolved_a)
     assert _status(resolved_a) == "closed"
     assert complaint.status == "open"
     assert complaint.number.startswith("SC-")
@@ -106,13 +106,13 @@ def test_unsatisfied_complaint_registers_it_and_closes_the_request(cast, resolve
 def test_a_complaint_on_a_major_request_also_goes_to_the_gm_office(cast):
     gm = UserFactory(username="gm", roles=["gm_office"])
     request = resolved_request(actor=cast.desk, customer=cast.customer_a, severity="major")
-    open_complaint(actor=cast.desk, request=request)
+    open_complaint(actor=cast.desk, service_request=request)
     assert Notification.objects.filter(kind="service_complaint", recipient=gm).exists()
 
 
 def test_unsatisfied_needs_comments(cast, resolved_a):
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a, satisfied=False, comments="  ")
+        record_phone(actor=cast.desk, service_request=resolved_a, satisfied=False, comments="  ")
     assert "comments" in excinfo.value.message_dict
     assert _status(resolved_a) == "resolved"
     assert not FollowUp.objects.exists()
@@ -120,7 +120,7 @@ def test_unsatisfied_needs_comments(cast, resolved_a):
 
 def test_unsatisfied_needs_a_known_action(cast, resolved_a):
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a, satisfied=False, comments="不满意", unsatisfied_action="x")
+        record_phone(actor=cast.desk, service_request=resolved_a, satisfied=False, comments="不满意", unsatisfied_action="x")
     assert "unsatisfied_action" in excinfo.value.message_dict
 
 
@@ -131,7 +131,7 @@ def test_only_a_resolved_request_is_followed_up(cast, status):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     ServiceRequest.objects.filter(pk=request.pk).update(status=status)
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=request)
+        record_phone(actor=cast.desk, service_request=request)
     assert _code(excinfo) == "not_resolved"
     assert "resolved request" in excinfo.value.messages[0]
     assert not FollowUp.objects.exists()
@@ -140,27 +140,27 @@ def test_only_a_resolved_request_is_followed_up(cast, status):
 @pytest.mark.parametrize("first", ["satisfied", "complaint"])
 def test_one_follow_up_per_resolution(cast, resolved_a, first):
     if first == "satisfied":
-        record_phone(actor=cast.desk, request=resolved_a)
+        record_phone(actor=cast.desk, service_request=resolved_a)
     else:
-        open_complaint(actor=cast.desk, request=resolved_a)
+        open_complaint(actor=cast.desk, service_request=resolved_a)
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a)
+        record_phone(actor=cast.desk, service_request=resolved_a)
     assert _code(excinfo) == "twice"
     assert "already been followed up" in excinfo.value.messages[0]
     assert FollowUp.objects.count() == 1
 
 
 def test_the_database_refuses_a_second_follow_up_of_the_same_resolution(cast, resolved_a):
-    first = record_phone(actor=cast.desk, request=resolved_a)
+    first = record_phone(actor=cast.desk, service_request=resolved_a)
     with pytest.raises(IntegrityError), transaction.atomic():
-        FollowUp.objects.create(request=resolved_a, resolved_at=first.resolved_at, channel="phone",
+        FollowUp.objects.create(service_request=resolved_a, resolved_at=first.resolved_at, channel="phone",
                                 called_at=timezone.now(), attitude=3, skill=3, timeliness=3, satisfied=True,
                                 outcome="closed")
 
 
 def test_customer_b_cannot_rate_customer_as_request(cast, resolved_a):
     with pytest.raises(ValidationError) as excinfo:
-        services.follow_up_record(actor=cast.outsider, request=resolved_a, channel="portal",
+        services.follow_up_record(actor=cast.outsider, service_request=resolved_a, channel="portal",
                                   attitude=1, skill=1, timeliness=1, satisfied=False, comments="捣乱")
     assert _code(excinfo) == "forbidden"
     assert _status(resolved_a) == "resolved"
@@ -169,20 +169,20 @@ def test_customer_b_cannot_rate_customer_as_request(cast, resolved_a):
 
 def test_customers_rate_in_the_portal_and_the_desk_calls(cast, resolved_a):
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.owner, request=resolved_a)
+        record_phone(actor=cast.owner, service_request=resolved_a)
     assert "channel" in excinfo.value.message_dict
     with pytest.raises(ValidationError) as excinfo:
-        services.follow_up_record(actor=cast.desk, request=resolved_a, channel="portal", attitude=5, skill=5,
+        services.follow_up_record(actor=cast.desk, service_request=resolved_a, channel="portal", attitude=5, skill=5,
                                   timeliness=5, satisfied=True)
     assert "channel" in excinfo.value.message_dict
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a, channel="fax")
+        record_phone(actor=cast.desk, service_request=resolved_a, channel="fax")
     assert "channel" in excinfo.value.message_dict
 
 
 def test_a_phone_call_names_the_person_reached(cast, resolved_a):
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a, person=" ")
+        record_phone(actor=cast.desk, service_request=resolved_a, person=" ")
     assert "person" in excinfo.value.message_dict
 
 
@@ -190,7 +190,7 @@ def test_a_phone_call_names_the_person_reached(cast, resolved_a):
 @pytest.mark.parametrize("value", [0, 6, -1, 100, None, "x", "", 2.5, True])
 def test_scores_outside_one_to_five_are_refused(cast, resolved_a, field, value):
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a, **{field: value})
+        record_phone(actor=cast.desk, service_request=resolved_a, **{field: value})
     assert list(excinfo.value.message_dict) == [field]
     assert "from 1 to 5" in excinfo.value.message_dict[field][0]
     assert _status(resolved_a) == "resolved"
@@ -198,38 +198,38 @@ def test_scores_outside_one_to_five_are_refused(cast, resolved_a, field, value):
 
 @pytest.mark.parametrize("value", [1, 5, "3"])
 def test_scores_one_to_five_are_accepted(cast, resolved_a, value):
-    follow_up = record_phone(actor=cast.desk, request=resolved_a, attitude=value)
+    follow_up = record_phone(actor=cast.desk, service_request=resolved_a, attitude=value)
     assert follow_up.attitude == int(value)
 
 
 def test_the_database_refuses_a_score_outside_one_to_five(cast, resolved_a):
     with pytest.raises(IntegrityError), transaction.atomic():
-        FollowUp.objects.create(request=resolved_a, resolved_at=resolved_a.resolved_at, channel="phone",
+        FollowUp.objects.create(service_request=resolved_a, resolved_at=resolved_a.resolved_at, channel="phone",
                                 called_at=timezone.now(), attitude=6, skill=3, timeliness=3, satisfied=True,
                                 outcome="closed")
 
 
 def test_satisfied_must_be_yes_or_no(cast, resolved_a):
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a, satisfied="maybe")
+        record_phone(actor=cast.desk, service_request=resolved_a, satisfied="maybe")
     assert "satisfied" in excinfo.value.message_dict
 
 
 def test_the_call_time_is_not_in_the_future_nor_before_the_resolution(cast, resolved_a):
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a, called_at=timezone.now() + timedelta(hours=1))
+        record_phone(actor=cast.desk, service_request=resolved_a, called_at=timezone.now() + timedelta(hours=1))
     assert "called_at" in excinfo.value.message_dict
     with pytest.raises(ValidationError) as excinfo:
-        record_phone(actor=cast.desk, request=resolved_a, called_at=resolved_a.resolved_at - timedelta(minutes=1))
+        record_phone(actor=cast.desk, service_request=resolved_a, called_at=resolved_a.resolved_at - timedelta(minutes=1))
     assert "called_at" in excinfo.value.message_dict
-    earlier = record_phone(actor=cast.desk, request=resolved_a, called_at=resolved_a.resolved_at + timedelta(seconds=1))
+    earlier = record_phone(actor=cast.desk, service_request=resolved_a, called_at=resolved_a.resolved_at + timedelta(seconds=1))
     assert earlier.called_at == resolved_a.resolved_at + timedelta(seconds=1)
 
 
 def test_a_failed_follow_up_leaves_nothing_behind(cast, resolved_a):
     events = events_for(resolved_a).count()
     with pytest.raises(ValidationError):
-        services.follow_up_record(actor=cast.desk, request=resolved_a, **phone_answers(attitude=9))
+        services.follow_up_record(actor=cast.desk, service_request=resolved_a, **phone_answers(attitude=9))
     assert events_for(resolved_a).count() == events
     assert not FollowUp.objects.exists()
 
@@ -237,7 +237,7 @@ def test_a_failed_follow_up_leaves_nothing_behind(cast, resolved_a):
 # ------------------------------------------------------------------ complaint handling
 
 def test_the_manager_handles_a_complaint(cast, resolved_a):
-    complaint = open_complaint(actor=cast.desk, request=resolved_a)
+    complaint = open_complaint(actor=cast.desk, service_request=resolved_a)
     handled = services.complaint_handle(actor=cast.manager, complaint=complaint, note="已约谈工程师，上门致歉")
     assert (handled.status, handled.handled_by, handled.handling_note) == ("handled", cast.manager, "已约谈工程师，上门致歉")
     assert handled.handled_at is not None
@@ -246,7 +246,7 @@ def test_the_manager_handles_a_complaint(cast, resolved_a):
 
 
 def test_handling_needs_a_note_and_happens_once(cast, resolved_a):
-    complaint = open_complaint(actor=cast.desk, request=resolved_a)
+    complaint = open_complaint(actor=cast.desk, service_request=resolved_a)
     with pytest.raises(ValidationError) as excinfo:
         services.complaint_handle(actor=cast.manager, complaint=complaint, note=" ")
     assert "note" in excinfo.value.message_dict
@@ -257,7 +257,7 @@ def test_handling_needs_a_note_and_happens_once(cast, resolved_a):
 
 
 def test_a_stale_handling_is_refused(cast, resolved_a):
-    complaint = open_complaint(actor=cast.desk, request=resolved_a)
+    complaint = open_complaint(actor=cast.desk, service_request=resolved_a)
     with pytest.raises(StaleEditError):
         services.complaint_handle(actor=cast.manager, complaint=complaint, note="已处理",
                                   expected_version=complaint.version + 1)

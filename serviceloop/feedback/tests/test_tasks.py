@@ -57,7 +57,7 @@ def test_the_wait_follows_the_setting(resolved, settings):
 def test_only_resolved_requests_are_closed(cast, resolved):
     with frozen(RESOLVED):
         answered = resolved_request(actor=cast.desk, customer=cast.customer_b)
-        record_phone(actor=cast.desk, request=answered, satisfied=False, comments="仍有异常")  # back in progress
+        record_phone(actor=cast.desk, service_request=answered, satisfied=False, comments="仍有异常")  # back in progress
     later = resolved_request(actor=cast.desk, customer=cast.customer_b, at=RESOLVED + timedelta(days=5))
     assert close_unanswered(now=RESOLVED + timedelta(days=8)) == 1
     assert (_status(resolved), _status(answered), _status(later)) == ("closed", "in_progress", "resolved")
@@ -71,10 +71,10 @@ def test_one_request_that_cannot_close_does_not_stop_the_others(cast, resolved, 
 
     real = services.request_close
 
-    def flaky(*, request, **kwargs):
-        if request.pk == resolved.pk:
+    def flaky(*, service_request, **kwargs):
+        if service_request.pk == resolved.pk:
             raise ValidationError("changed meanwhile", code="illegal_transition")
-        return real(request=request, **kwargs)
+        return real(service_request=service_request, **kwargs)
 
     monkeypatch.setattr(services, "request_close", flaky)
     assert close_unanswered(now=RESOLVED + timedelta(days=7)) == 1

@@ -45,7 +45,7 @@ def _status(request) -> str:
 # ------------------------------------------------------------------ anonymous
 
 def test_anonymous_is_sent_to_login(client, cast, a):
-    complaint = open_complaint(actor=cast.desk, request=resolved_request(actor=cast.desk, customer=cast.customer_a))
+    complaint = open_complaint(actor=cast.desk, service_request=resolved_request(actor=cast.desk, customer=cast.customer_a))
     login = reverse("login")
     for url in [reverse("feedback:queue"), reverse("feedback:follow_up", args=[a.pk]),
                 reverse("feedback:rate", args=[a.pk]), reverse("feedback:complaint_list"),
@@ -127,7 +127,7 @@ def test_the_desk_records_a_satisfied_call(client, cast, a):
     response = client.post(reverse("feedback:follow_up", args=[a.pk]), _answers())
     assert response.status_code == 302 and response["Location"] == reverse("feedback:queue")
     assert _status(a) == "closed"
-    assert FollowUp.objects.get(request=a).called_by == cast.desk
+    assert FollowUp.objects.get(service_request=a).called_by == cast.desk
 
 
 def test_the_desk_registers_a_complaint(client, cast, a):
@@ -135,7 +135,7 @@ def test_the_desk_registers_a_complaint(client, cast, a):
     response = client.post(reverse("feedback:follow_up", args=[a.pk]),
                            _answers(satisfied="no", comments="工程师迟到", unsatisfied_action="complaint"))
     assert response.status_code == 302
-    assert ServiceComplaint.objects.get(request=a).description == "工程师迟到"
+    assert ServiceComplaint.objects.get(service_request=a).description == "工程师迟到"
     assert _status(a) == "closed"
 
 
@@ -192,7 +192,7 @@ def test_the_customer_rates_on_a_phone_width_page(client, cast, a):
     assert 'name="person"' not in text and 'data-testid="call-script"' not in text
     response = client.post(reverse("feedback:rate", args=[a.pk]), _answers(person=""))
     assert response.status_code == 302
-    follow_up = FollowUp.objects.get(request=a)
+    follow_up = FollowUp.objects.get(service_request=a)
     assert (follow_up.channel, follow_up.called_by) == ("portal", cast.owner)
     assert _status(a) == "closed"
 
@@ -230,9 +230,9 @@ def test_a_customer_without_the_rating_permission_is_403(client, cast, a):
 
 @pytest.fixture
 def complaints(cast):
-    ca = open_complaint(actor=cast.desk, request=resolved_request(actor=cast.desk, customer=cast.customer_a),
+    ca = open_complaint(actor=cast.desk, service_request=resolved_request(actor=cast.desk, customer=cast.customer_a),
                         comments="甲方投诉：迟到")
-    cb = open_complaint(actor=cast.desk, request=resolved_request(actor=cast.desk, customer=cast.customer_b),
+    cb = open_complaint(actor=cast.desk, service_request=resolved_request(actor=cast.desk, customer=cast.customer_b),
                         comments="乙方投诉：态度")
     return ca, cb
 

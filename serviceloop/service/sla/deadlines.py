@@ -143,13 +143,13 @@ def _not_started(target: str, amount: timedelta) -> Deadline:
 
 
 def deadlines(
-    request: ServiceRequest, events: Iterable[SlaEvent], spec: CalendarSpec, *,
+    service_request: ServiceRequest, events: Iterable[SlaEvent], spec: CalendarSpec, *,
     targets: dict[str, timedelta] | None = None, now: datetime | None = None,
 ) -> dict[str, Deadline]:
     """Every target of ``request`` from its SLA event log alone (pure: no database access
     except ``request.sla_policy`` when ``targets`` is not given)."""
     now = now or timezone.now()
-    targets = targets_of(request.sla_policy) if targets is None else targets
+    targets = targets_of(service_request.sla_policy) if targets is None else targets
     log = _sorted(events)
     intervals = running_intervals(log)
     running_now = bool(intervals) and intervals[-1][1] is None
@@ -213,6 +213,6 @@ def summary(found: dict[str, Deadline]) -> tuple[datetime | None, bool]:
     return (min(open_due) if open_due else None), any(d.breached for d in found.values())
 
 
-def deadlines_for(request: ServiceRequest, *, now: datetime | None = None) -> dict[str, Deadline]:
+def deadlines_for(service_request: ServiceRequest, *, now: datetime | None = None) -> dict[str, Deadline]:
     """One request: reads its log and calendar."""
-    return deadlines(request, request.sla_events.all(), spec_for_request(request), now=now)
+    return deadlines(service_request, service_request.sla_events.all(), spec_for_request(service_request), now=now)

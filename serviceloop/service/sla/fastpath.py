@@ -57,7 +57,7 @@ def _as_events(log: list[LogEntry]) -> list[_LogEvent]:
 
 def _logs_of(request_ids: list[int]) -> dict[int, list[_LogEvent]]:
     """The SLA logs of these requests in one query, each in (at, id) order, as events for ``deadlines``."""
-    return {request_id: _as_events(log) for request_id, log in _log_entries(request_ids).items()}
+    return {service_request_id: _as_events(log) for service_request_id, log in _log_entries(request_ids).items()}
 
 
 def evaluate_open_requests(
@@ -84,12 +84,12 @@ def evaluate_open_requests(
             return
         last_pk = chunk[-1].pk
         logs = _logs_of([r.pk for r in chunk])
-        for request in chunk:
-            policy = request.sla_policy
-            targets = targets_by_policy.get(request.sla_policy_id)
+        for service_request in chunk:
+            policy = service_request.sla_policy
+            targets = targets_by_policy.get(service_request.sla_policy_id)
             if targets is None:
-                targets = targets_by_policy[request.sla_policy_id] = targets_of(policy)
-            yield request, deadlines(request, logs[request.pk], cache.for_request(request), targets=targets, now=now)
+                targets = targets_by_policy[service_request.sla_policy_id] = targets_of(policy)
+            yield service_request, deadlines(service_request, logs[service_request.pk], cache.for_request(service_request), targets=targets, now=now)
 
 
 class OpenRequestRow(NamedTuple):
@@ -117,19 +117,19 @@ def _log_entries(request_ids: list[int]) -> dict[int, list[LogEntry]]:
         q = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {q('request_id')}, {q('kind')}, {q('target')}, "  # noqa: S608
+                f"SELECT {q('service_request_id')}, {q('kind')}, {q('target')}, "  # noqa: S608
                 f"(EXTRACT(EPOCH FROM {q('at')}) * 1000000)::bigint FROM {q(SlaEvent._meta.db_table)} "
-                f"WHERE {q('request_id')} = ANY(%s) ORDER BY {q('request_id')}, {q('at')}, {q('id')}",
+                f"WHERE {q('service_request_id')} = ANY(%s) ORDER BY {q('service_request_id')}, {q('at')}, {q('id')}",
                 [list(request_ids)],
             )
-            for request_id, kind, target, at in cursor.fetchall():
-                logs[request_id].append((kind, target, at))
+            for service_request_id, kind, target, at in cursor.fetchall():
+                logs[service_request_id].append((kind, target, at))
         return logs
-    for request_id, kind, target, at in (
-        SlaEvent.objects.filter(request_id__in=request_ids)
-        .order_by("request_id", "at", "id").values_list("request_id", "kind", "target", "at")
+    for service_request_id, kind, target, at in (
+        SlaEvent.objects.filter(service_request_id__in=request_ids)
+        .order_by("service_request_id", "at", "id").values_list("service_request_id", "kind", "target", "at")
     ):
-        logs[request_id].append((kind, target, epoch_us(at)))
+        logs[service_request_id].append((kind, target, epoch_us(at)))
     return logs
 
 

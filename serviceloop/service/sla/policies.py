@@ -88,10 +88,10 @@ class SpecCache:
             spec = self._specs[calendar_id] = spec_for_calendar(calendar_id)
         return spec
 
-    def for_request(self, request: ServiceRequest) -> CalendarSpec:
-        if request.contract_id and request.contract.sla_level == SlaLevel.ROUND_THE_CLOCK:
+    def for_request(self, service_request: ServiceRequest) -> CalendarSpec:
+        if service_request.contract_id and service_request.contract.sla_level == SlaLevel.ROUND_THE_CLOCK:
             return ROUND_THE_CLOCK
-        policy = request.sla_policy
+        policy = service_request.sla_policy
         return self.for_calendar(policy.calendar_id if policy else None)
 
     def for_parts(self, contract_sla_level: str | None, policy: SlaPolicy | None) -> CalendarSpec:
@@ -101,5 +101,5 @@ class SpecCache:
         return self.for_calendar(policy.calendar_id if policy else None)
 
 
-def spec_for_request(request: ServiceRequest) -> CalendarSpec:
-    return SpecCache().for_request(request)
+def spec_for_request(service_request: ServiceRequest) -> CalendarSpec:
+    return SpecCache().for_request(service_request)

@@ -34,7 +34,7 @@ def new_request(*, actor, customer=None, **kwargs):
         "contact_phone": "13900001111",
     }
     values.update(kwargs)
-    return request_create(actor=actor, customer=customer or CustomerFactory(), **values).request
+    return request_create(actor=actor, customer=customer or CustomerFactory(), **values).service_request
 
 
 @contextlib.contextmanager

@@ -258,7 +258,7 @@ MOVES = [*HAPPY, "review"]
 def prepare(world, status: str):
     request = request_for(world)
     if status == "paused":
-        services.sla_pause(request=request, reason="waiting_customer", actor=world.cast.desk)
+        services.sla_pause(service_request=request, reason="waiting_customer", actor=world.cast.desk)
     elif status == "resolved":
         set_status(request, status, resolved_at=timezone.now() - timedelta(days=1))
     else:
@@ -296,7 +296,7 @@ def test_review_with_customer_feedback_files(world):
     assert r.status_code == 201, r.content
     body = r.json()
     review = Review.objects.get(pk=body["id"])
-    assert review.request_id == request.pk and review.decided_plan == "onsite"
+    assert review.service_request_id == request.pk and review.decided_plan == "onsite"
     assert body["review_form"] == "会议评审"
     assert sorted(a["original_name"] for a in body["customer_feedback"]) == ["客户意见.txt", "补充.txt"]
     assert attachments_for(review).count() == 2
@@ -378,6 +378,7 @@ def test_illegal_transition_message(world):
 @pytest.mark.parametrize("username", ["outsider", "south_staff"])
 def test_another_customers_or_regions_request_is_a_404(world, move, username):
     request = prepare(world, HAPPY[move][0] if move in HAPPY else "under_review")
+    request.refresh_from_db()  # prepare may have paused it (a move of its own)
     version = request.version
     r = client_for(world.user(username)).post(url(request, move), payload_for(world, move), format="json")
     assert r.status_code == 404
@@ -483,7 +484,7 @@ def test_sla_shows_deadlines_and_pauses(world):
 
 def test_customer_sees_the_clocks_but_not_the_sla_log_or_escalations(world):
     request = request_for(world)
-    services.sla_pause(request=request, reason="waiting_customer", actor=world.cast.desk)
+    services.sla_pause(service_request=request, reason="waiting_customer", actor=world.cast.desk)
     record_event(request, actor=None, verb="escalated", note="首次响应 → 服务主管")
     owner, desk = client_for(world.cast.owner), client_for(world.cast.desk)
     mine, theirs = owner.get(url(request, "sla")).json(), desk.get(url(request, "sla")).json()
@@ -585,16 +586,16 @@ def test_email_intake_is_for_staff(world):
 
 def test_reviews_are_read_only_and_gated(world):
     request = prepare(world, "under_review")
-    review = services.review_record(actor=world.cast.desk, request=request, analysis="a", opinion="o",
+    review = services.review_record(actor=world.cast.desk, service_request=request, analysis="a", opinion="o",
                                     decided_plan="onsite",
                                     customer_feedback=[SimpleUploadedFile("fb.txt", io.BytesIO(b"x").read())])
     other = prepare(world, "under_review")
-    services.review_record(actor=world.cast.desk, request=other, analysis="a", opinion="o", decided_plan="onsite")
+    services.review_record(actor=world.cast.desk, service_request=other, analysis="a", opinion="o", decided_plan="onsite")
     client = client_for(world.cast.desk)
-    r = client.get("/api/v1/reviews/", {"request": request.pk})
+    r = client.get("/api/v1/reviews/", {"service_request": request.pk})
     assert ids(r) == {review.pk}
     assert [a["original_name"] for a in r.json()["results"][0]["customer_feedback"]] == ["fb.txt"]
-    assert client.get(f"/api/v1/reviews/{review.pk}/").json()["request_number"] == request.number
+    assert client.get(f"/api/v1/reviews/{review.pk}/").json()["service_request_number"] == request.number
     assert client.post("/api/v1/reviews/", {}, format="json").status_code == 405
     assert client.delete(f"/api/v1/reviews/{review.pk}/").status_code == 405
     assert client_for(world.cast.south_staff).get(f"/api/v1/reviews/{review.pk}/").status_code == 404
@@ -605,8 +606,8 @@ def test_reviews_are_read_only_and_gated(world):
 def test_escalations_are_read_only_and_gated(world):
     a, b = request_for(world, "a"), request_for(world, "b")
     now = timezone.now()
-    ea = Escalation.objects.create(request=a, target="first_response", level="service_manager", at=now, breached=True)
-    eb = Escalation.objects.create(request=b, target="plan_decided", level="service_manager", at=now)
+    ea = Escalation.objects.create(service_request=a, target="first_response", level="service_manager", at=now, breached=True)
+    eb = Escalation.objects.create(service_request=b, target="plan_decided", level="service_manager", at=now)
     assert ids(client_for(world.cast.desk).get("/api/v1/escalations/")) == {ea.pk, eb.pk}
     assert ids(client_for(world.cast.desk).get("/api/v1/escalations/", {"breached": "true"})) == {ea.pk}
     assert ids(client_for(world.cast.east_staff).get("/api/v1/escalations/")) == {ea.pk}

@@ -95,12 +95,12 @@ def test_contracts_and_open_requests_as_the_orm_reads_them(cast, context):
         result = services.request_create(actor=cast.desk, channel="phone", request_type="fault_repair",
                                          customer=cast.customer_a, unit=unit, title="又报警")
     expected = list(ServiceRequest.objects.filter(unit=unit, status__in=OPEN_STATUSES)
-                    .exclude(pk=result.request.pk).order_by("received_at"))
+                    .exclude(pk=result.service_request.pk).order_by("received_at"))
     assert result.open_requests == expected == earlier
     assert [r.number for r in result.open_requests] == [e.number for e in earlier]
     assert len(result.warnings) == 2
     verdict = warranty_state(type(unit).objects.get(pk=unit.pk), timezone.localdate())
-    assert (result.request.contract, result.request.warranty_state) == (verdict.contract, verdict.state) == (
+    assert (result.service_request.contract, result.service_request.warranty_state) == (verdict.contract, verdict.state) == (
         contract, "contract")
 
 

@@ -17,10 +17,10 @@ def test_customer_users_hear_received_plan_and_resolved(cast):
     cast.owner.email = "owner@a.example"
     cast.owner.save()
     request = new_request(actor=cast.desk, customer=cast.customer_a)
-    services.request_propose_plan(actor=cast.desk, request=request, plan="remote_support", note="远程指导")
-    services.request_confirm_plan(actor=cast.desk, request=request, how="phone", confirmed_by_name="王工")
-    services.request_start_work(actor=cast.desk, request=request)
-    services.request_resolve(actor=cast.desk, request=request, resolution="参数已调整")
+    services.request_propose_plan(actor=cast.desk, service_request=request, plan="remote_support", note="远程指导")
+    services.request_confirm_plan(actor=cast.desk, service_request=request, how="phone", confirmed_by_name="王工")
+    services.request_start_work(actor=cast.desk, service_request=request)
+    services.request_resolve(actor=cast.desk, service_request=request, resolution="参数已调整")
     kinds = list(Notification.objects.filter(recipient=cast.owner).order_by("id").values_list("kind", flat=True))
     assert kinds == ["request_received", "plan_decided", "request_resolved"]
     assert set(Notification.objects.values_list("recipient_id", flat=True)) == {cast.owner.pk, cast.colleague.pk}

@@ -61,8 +61,8 @@ def test_customers_may_log_requests(cast):
 
 def test_reviews_are_internal(cast, requests):
     a, _b = requests
-    services.request_start_review(actor=cast.desk, request=a)
-    services.review_record(actor=cast.manager, request=a, analysis="分析", opinion="意见", decided_plan="onsite")
+    services.request_start_review(actor=cast.desk, service_request=a)
+    services.review_record(actor=cast.manager, service_request=a, analysis="分析", opinion="意见", decided_plan="onsite")
     assert Review.objects.count() == 1
     assert reviews_of(cast.desk, a).count() == 1
     assert reviews_of(cast.east_staff, a).count() == 1
@@ -83,7 +83,7 @@ def test_queue_puts_the_nearest_deadline_first(cast):
     with frozen(datetime(2026, 11, 18, 9, 0, tzinfo=SHANGHAI)):
         sooner = new_request(actor=cast.desk, customer=cast.customer_a)
         done = new_request(actor=cast.desk, customer=cast.customer_a)
-        services.request_cancel(actor=cast.desk, request=done, reason="重复")
+        services.request_cancel(actor=cast.desk, service_request=done, reason="重复")
     assert list(request_queue(cast.desk)) == [sooner, later]
     assert list(request_queue(cast.outsider)) == []
 

@@ -37,22 +37,22 @@ def sh(*args):
 
 
 def kinds(request):
-    return [(e.kind, e.target) for e in SlaEvent.objects.filter(request=request).order_by("at", "id")]
+    return [(e.kind, e.target) for e in SlaEvent.objects.filter(service_request=request).order_by("at", "id")]
 
 
 # ------------------------------------------------------------- every move, legal and illegal
 
 MOVES = {
-    "start_review": lambda actor, r: services.request_start_review(actor=actor, request=r),
-    "propose_plan": lambda actor, r: services.request_propose_plan(actor=actor, request=r, plan="remote_support"),
+    "start_review": lambda actor, r: services.request_start_review(actor=actor, service_request=r),
+    "propose_plan": lambda actor, r: services.request_propose_plan(actor=actor, service_request=r, plan="remote_support"),
     "confirm_plan": lambda actor, r: services.request_confirm_plan(
-        actor=actor, request=r, how="phone", confirmed_by_name="王工"
+        actor=actor, service_request=r, how="phone", confirmed_by_name="王工"
     ),
-    "start_work": lambda actor, r: services.request_start_work(actor=actor, request=r),
-    "resolve": lambda actor, r: services.request_resolve(actor=actor, request=r, resolution="更换温控模块"),
-    "close": lambda actor, r: services.request_close(actor=actor, request=r, follow_up=SimpleNamespace(pk=1)),
-    "cancel": lambda actor, r: services.request_cancel(actor=actor, request=r, reason="客户自行解决"),
-    "reopen": lambda actor, r: services.request_reopen(actor=actor, request=r, reason="故障复现"),
+    "start_work": lambda actor, r: services.request_start_work(actor=actor, service_request=r),
+    "resolve": lambda actor, r: services.request_resolve(actor=actor, service_request=r, resolution="更换温控模块"),
+    "close": lambda actor, r: services.request_close(actor=actor, service_request=r, follow_up=SimpleNamespace(pk=1)),
+    "cancel": lambda actor, r: services.request_cancel(actor=actor, service_request=r, reason="客户自行解决"),
+    "reopen": lambda actor, r: services.request_reopen(actor=actor, service_request=r, reason="故障复现"),
 }
 STATUSES = ["new", "under_review", "plan_proposed", "plan_confirmed", "in_progress", "resolved", "closed", "cancelled"]
 
@@ -87,7 +87,7 @@ def test_moves_follow_the_transition_table(cast, move, status):
 def test_the_illegal_move_message_names_both_states(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     with pytest.raises(ValidationError, match="cannot move to"):
-        services.request_resolve(actor=cast.desk, request=request, resolution="x")
+        services.request_resolve(actor=cast.desk, service_request=request, resolution="x")
 
 
 # ------------------------------------------------------------- intake
@@ -98,7 +98,7 @@ def test_intake_numbers_snapshots_and_starts_the_clock(cast):
             actor=cast.desk, channel="phone", request_type="fault_repair", customer=cast.customer_a,
             title="  贴片机抛料  ", severity="severe",
         )
-    request = result.request
+    request = result.service_request
     assert request.number == "CSI-2611-0001"
     assert request.title == "贴片机抛料"
     assert request.status == "new" and request.priority == "P2"
@@ -112,7 +112,7 @@ def test_intake_warns_about_an_open_request_for_the_same_unit(cast):
     unit = UnitFactory(customer=cast.customer_a)
     first = new_request(actor=cast.desk, customer=cast.customer_a, unit=unit)
     closed = new_request(actor=cast.desk, customer=cast.customer_a, unit=unit)
-    services.request_cancel(actor=cast.desk, request=closed, reason="重复")
+    services.request_cancel(actor=cast.desk, service_request=closed, reason="重复")
     result = services.request_create(
         actor=cast.desk, channel="qr", request_type="fault_repair", customer=cast.customer_a, title="又坏了", unit=unit
     )
@@ -212,7 +212,7 @@ def test_a_request_received_by_another_department_is_handed_over(cast):
     with frozen(sh(2026, 11, 19, 9, 0)):
         request = new_request(actor=cast.desk, customer=cast.customer_a, received_at=sh(2026, 11, 19, 8, 40))
     with frozen(sh(2026, 11, 19, 10, 0)):
-        services.request_hand_over(actor=cast.desk, request=request, from_department=sales, note="业务部转来")
+        services.request_hand_over(actor=cast.desk, service_request=request, from_department=sales, note="业务部转来")
     request.refresh_from_db()
     assert request.handed_over_from == sales and request.channel == "other_dept"
     assert request.handed_over_at == sh(2026, 11, 19, 10, 0)
@@ -220,7 +220,7 @@ def test_a_request_received_by_another_department_is_handed_over(cast):
     # the clock runs from the original receipt, not from the hand-over
     assert deadlines_for(request, now=sh(2026, 11, 19, 10, 0))["first_response"].due_at == sh(2026, 11, 19, 10, 40)
     with pytest.raises(ValidationError):
-        services.request_hand_over(actor=cast.desk, request=request, from_department=sales)
+        services.request_hand_over(actor=cast.desk, service_request=request, from_department=sales)
 
 
 def test_intake_with_a_handing_department(cast):
@@ -237,14 +237,14 @@ def test_the_complaint_loop_from_intake_to_close(cast):
     with frozen(sh(2026, 11, 19, 9, 0)):
         request = new_request(actor=cast.desk, customer=cast.customer_a, request_type="complaint", sales_order=order)
     with frozen(sh(2026, 11, 19, 9, 20)):
-        services.request_start_review(actor=cast.desk, request=request)
+        services.request_start_review(actor=cast.desk, service_request=request)
     with frozen(sh(2026, 11, 20, 10, 0)):
         review = services.review_record(
-            actor=cast.manager, request=request, analysis="温控板焊点虚焊", opinion="返厂维修，免费",
+            actor=cast.manager, service_request=request, analysis="温控板焊点虚焊", opinion="返厂维修，免费",
             decided_plan="return_to_factory", review_form="会签",
             customer_feedback=[SimpleUploadedFile("feedback.txt", "客户书面意见".encode())],
         )
-        services.request_propose_plan(actor=cast.desk, request=request)
+        services.request_propose_plan(actor=cast.desk, service_request=request)
     request.refresh_from_db()
     assert request.plan == "return_to_factory"
     assert request.first_responded_at == sh(2026, 11, 19, 9, 20)
@@ -254,26 +254,26 @@ def test_the_complaint_loop_from_intake_to_close(cast):
     assert found["first_response"].met_at == sh(2026, 11, 19, 9, 20) and not found["first_response"].breached
     assert found["plan_decided"].met_at == sh(2026, 11, 20, 10, 0) and not found["plan_decided"].breached
 
-    services.request_confirm_plan(actor=cast.owner, request=request, how="portal")
+    services.request_confirm_plan(actor=cast.owner, service_request=request, how="portal")
     request.refresh_from_db()
     assert request.customer_confirmed_by == cast.owner and request.customer_confirmed_via == "portal"
-    services.request_start_work(actor=cast.desk, request=request)
-    services.request_resolve(actor=cast.desk, request=request, resolution="返修完成")
-    services.request_confirm_resolution(actor=cast.owner, request=request, how="portal")
+    services.request_start_work(actor=cast.desk, service_request=request)
+    services.request_resolve(actor=cast.desk, service_request=request, resolution="返修完成")
+    services.request_confirm_resolution(actor=cast.owner, service_request=request, how="portal")
     with pytest.raises(ValidationError) as excinfo:
-        services.request_close(actor=cast.desk, request=request)
+        services.request_close(actor=cast.desk, service_request=request)
     assert excinfo.value.code == "follow_up_needed"
     with pytest.raises(ValidationError) as excinfo:
-        services.request_close(actor=None, request=request, no_answer=True)
+        services.request_close(actor=None, service_request=request, no_answer=True)
     assert excinfo.value.code == "too_early"
-    services.request_close(actor=None, request=request, no_answer=True, now=timezone.now() + timedelta(days=8))
+    services.request_close(actor=None, service_request=request, no_answer=True, now=timezone.now() + timedelta(days=8))
     request.refresh_from_db()
     assert request.status == "closed" and request.closed_at is not None
     assert [e.verb for e in events_for(request).order_by("id")] == [
         "created", "start_review", "reviewed", "propose_plan", "confirm_plan", "start_work",
         "resolve", "resolution_confirmed", "close",
     ]
-    assert [(e.kind, e.target) for e in SlaEvent.objects.filter(request=request).order_by("id")][-2:] == [
+    assert [(e.kind, e.target) for e in SlaEvent.objects.filter(service_request=request).order_by("id")][-2:] == [
         ("target_met", "resolution"), ("stopped", "")
     ]
 
@@ -282,19 +282,19 @@ def test_a_complaint_must_be_reviewed_before_a_plan(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a, request_type="complaint",
                           sales_order=SalesOrderFactory(customer=cast.customer_a))
     with pytest.raises(ValidationError, match="reviewed"):
-        services.request_propose_plan(actor=cast.desk, request=request, plan="onsite")
-    services.request_start_review(actor=cast.desk, request=request)
+        services.request_propose_plan(actor=cast.desk, service_request=request, plan="onsite")
+    services.request_start_review(actor=cast.desk, service_request=request)
     with pytest.raises(ValidationError, match="reviewed"):
-        services.request_propose_plan(actor=cast.desk, request=request, plan="onsite")
+        services.request_propose_plan(actor=cast.desk, service_request=request, plan="onsite")
 
 
 def test_a_review_needs_analysis_opinion_and_plan_and_an_open_review(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     with pytest.raises(ValidationError, match="review"):
-        services.review_record(actor=cast.manager, request=request, analysis="a", opinion="b", decided_plan="onsite")
-    services.request_start_review(actor=cast.desk, request=request)
+        services.review_record(actor=cast.manager, service_request=request, analysis="a", opinion="b", decided_plan="onsite")
+    services.request_start_review(actor=cast.desk, service_request=request)
     with pytest.raises(ValidationError) as excinfo:
-        services.review_record(actor=cast.manager, request=request, analysis=" ", opinion="", decided_plan="fly")
+        services.review_record(actor=cast.manager, service_request=request, analysis=" ", opinion="", decided_plan="fly")
     assert set(excinfo.value.message_dict) == {"analysis", "opinion", "decided_plan"}
     assert not Review.objects.exists()
 
@@ -302,14 +302,14 @@ def test_a_review_needs_analysis_opinion_and_plan_and_an_open_review(cast):
 def test_a_plan_is_needed_to_propose_one(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     with pytest.raises(ValidationError) as excinfo:
-        services.request_propose_plan(actor=cast.desk, request=request)
+        services.request_propose_plan(actor=cast.desk, service_request=request)
     assert "plan" in excinfo.value.message_dict
 
 
 def test_the_customer_can_send_a_plan_back_to_review(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
-    services.request_propose_plan(actor=cast.desk, request=request, plan="remote_support")
-    services.request_start_review(actor=cast.desk, request=request, note="客户要求上门")
+    services.request_propose_plan(actor=cast.desk, service_request=request, plan="remote_support")
+    services.request_start_review(actor=cast.desk, service_request=request, note="客户要求上门")
     request.refresh_from_db()
     assert request.status == "under_review"
     assert kinds(request).count(("target_met", "plan_decided")) == 1
@@ -317,15 +317,15 @@ def test_the_customer_can_send_a_plan_back_to_review(cast):
 
 def test_confirmation_rules(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
-    services.request_propose_plan(actor=cast.desk, request=request, plan="onsite")
+    services.request_propose_plan(actor=cast.desk, service_request=request, plan="onsite")
     with pytest.raises(PermissionDenied, match="Only the customer confirms in the portal"):
-        services.request_confirm_plan(actor=cast.desk, request=request, how="portal")
+        services.request_confirm_plan(actor=cast.desk, service_request=request, how="portal")
     with pytest.raises(ValidationError) as excinfo:
-        services.request_confirm_plan(actor=cast.desk, request=request, how="phone")
+        services.request_confirm_plan(actor=cast.desk, service_request=request, how="phone")
     assert "confirmed_by_name" in excinfo.value.message_dict
     with pytest.raises(ValidationError):
-        services.request_confirm_plan(actor=cast.outsider, request=request, how="portal")
-    services.request_confirm_plan(actor=cast.desk, request=request, how="phone", confirmed_by_name="李经理")
+        services.request_confirm_plan(actor=cast.outsider, service_request=request, how="portal")
+    services.request_confirm_plan(actor=cast.desk, service_request=request, how="phone", confirmed_by_name="李经理")
     request.refresh_from_db()
     assert request.customer_confirmed_name == "李经理" and request.customer_confirmed_by is None
 
@@ -333,20 +333,38 @@ def test_confirmation_rules(cast):
 def test_resolve_cancel_and_reopen_need_a_text(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     with pytest.raises(ValidationError) as excinfo:
-        services.request_cancel(actor=cast.desk, request=request, reason=" ")
+        services.request_cancel(actor=cast.desk, service_request=request, reason=" ")
     assert "reason" in excinfo.value.message_dict
     ServiceRequest.objects.filter(pk=request.pk).update(status="in_progress")
     with pytest.raises(ValidationError) as excinfo:
-        services.request_resolve(actor=cast.desk, request=request, resolution="")
+        services.request_resolve(actor=cast.desk, service_request=request, resolution="")
     assert "resolution" in excinfo.value.message_dict
 
 
 def test_a_stale_edit_is_refused(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     stale = request.version
-    services.request_start_review(actor=cast.desk, request=request)
+    services.request_start_review(actor=cast.desk, service_request=request)
     with pytest.raises(StaleEditError):
-        services.request_cancel(actor=cast.manager, request=request, reason="x", expected_version=stale)
+        services.request_cancel(actor=cast.manager, service_request=request, reason="x", expected_version=stale)
+
+
+def test_pause_and_resume_bump_the_version(cast):
+    """A client that read the request before a pause (or a resume) is refused, like after any other move."""
+    request = new_request(actor=cast.desk, customer=cast.customer_a)
+    before_pause = ServiceRequest.objects.get(pk=request.pk).version
+    services.sla_pause(service_request=request, reason="waiting_customer", actor=cast.desk,
+                       expected_version=before_pause)
+    paused = ServiceRequest.objects.get(pk=request.pk)
+    assert paused.version == before_pause + 1 and paused.updated_by == cast.desk
+    with pytest.raises(StaleEditError):
+        services.request_start_review(actor=cast.manager, service_request=request, expected_version=before_pause)
+    services.sla_resume(service_request=request, actor=cast.desk, expected_version=paused.version)
+    assert ServiceRequest.objects.get(pk=request.pk).version == paused.version + 1
+    with pytest.raises(StaleEditError):
+        services.sla_pause(service_request=request, reason="waiting_parts", expected_version=paused.version)
+    assert [h.sla_paused for h in ServiceRequest.history.filter(id=request.pk).order_by("history_id")][-2:] == [
+        True, False]
 
 
 # ------------------------------------------------------------- SLA events written by the services
@@ -355,26 +373,26 @@ def test_pause_and_resume(cast):
     with frozen(sh(2026, 9, 30, 9, 0)):
         request = new_request(actor=cast.desk, customer=cast.customer_a)
     with frozen(sh(2026, 9, 30, 9, 30)):
-        services.sla_pause(request=request, reason="waiting_customer", actor=cast.desk)
+        services.sla_pause(service_request=request, reason="waiting_customer", actor=cast.desk)
     request.refresh_from_db()
     assert request.sla_paused and request.sla_pause_reason == "waiting_customer"
     assert request.sla_due_at is None  # the first response clock stands still
     with pytest.raises(ValidationError):
-        services.sla_pause(request=request, reason="waiting_parts")
+        services.sla_pause(service_request=request, reason="waiting_parts")
     with frozen(sh(2026, 10, 8, 14, 0)):
-        services.sla_resume(request=request, actor=cast.desk)
+        services.sla_resume(service_request=request, actor=cast.desk)
     request.refresh_from_db()
     assert not request.sla_paused
     assert request.sla_due_at == sh(2026, 10, 8, 15, 30)
     with pytest.raises(ValidationError):
-        services.sla_resume(request=request)
+        services.sla_resume(service_request=request)
     assert [e.verb for e in events_for(request)][:2] == ["sla_resumed", "sla_paused"]
 
 
 def test_a_finished_request_has_no_next_deadline(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     assert request.sla_due_at is not None
-    services.request_cancel(actor=cast.desk, request=request, reason="重复")
+    services.request_cancel(actor=cast.desk, service_request=request, reason="重复")
     request.refresh_from_db()
     assert request.sla_due_at is None
     assert ("stopped", "") in kinds(request)
@@ -389,29 +407,29 @@ def test_a_naive_time_received_is_read_as_local_time(cast):
 def test_pause_needs_a_reason_and_an_open_request(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     with pytest.raises(ValidationError):
-        services.sla_pause(request=request, reason="lunch")
-    services.request_cancel(actor=cast.desk, request=request, reason="重复")
+        services.sla_pause(service_request=request, reason="lunch")
+    services.request_cancel(actor=cast.desk, service_request=request, reason="重复")
     with pytest.raises(ValidationError):
-        services.sla_pause(request=request, reason="waiting_parts")
+        services.sla_pause(service_request=request, reason="waiting_parts")
 
 
 def test_reopening_continues_the_resolution_clock(cast):
     with frozen(sh(2026, 11, 16, 8, 30)):
         request = new_request(actor=cast.desk, customer=cast.customer_a)
-        services.request_propose_plan(actor=cast.desk, request=request, plan="remote_support")
-        services.request_confirm_plan(actor=cast.desk, request=request, how="phone", confirmed_by_name="王工")
-        services.request_start_work(actor=cast.desk, request=request)
+        services.request_propose_plan(actor=cast.desk, service_request=request, plan="remote_support")
+        services.request_confirm_plan(actor=cast.desk, service_request=request, how="phone", confirmed_by_name="王工")
+        services.request_start_work(actor=cast.desk, service_request=request)
     with frozen(sh(2026, 11, 17, 8, 30)):
-        services.request_resolve(actor=cast.desk, request=request, resolution="远程修改参数")
+        services.request_resolve(actor=cast.desk, service_request=request, resolution="远程修改参数")
     with frozen(sh(2026, 11, 19, 8, 30)):
-        services.request_reopen(actor=cast.owner, request=request, reason="故障复现")
+        services.request_reopen(actor=cast.owner, service_request=request, reason="故障复现")
     request.refresh_from_db()
     assert request.status == "in_progress" and request.resolved_at is None
     found = deadlines_for(request, now=sh(2026, 11, 19, 8, 30))["resolution"]
     assert found.met_at is None and found.elapsed == timedelta(hours=8)
     assert found.due_at == sh(2026, 12, 1, 17, 30)
     with frozen(sh(2026, 11, 19, 10, 0)):
-        services.request_resolve(actor=cast.desk, request=request, resolution="更换传感器")
+        services.request_resolve(actor=cast.desk, service_request=request, resolution="更换传感器")
     found = deadlines_for(request, now=sh(2026, 11, 19, 10, 0))["resolution"]
     assert found.met_at == sh(2026, 11, 19, 10, 0)
 
@@ -419,14 +437,14 @@ def test_reopening_continues_the_resolution_clock(cast):
 def test_dispatch_clocks_are_started_and_met_by_the_work_order_hooks(cast):
     with frozen(sh(2026, 11, 19, 9, 0)):
         request = new_request(actor=cast.desk, customer=cast.customer_a)
-        services.sla_start_target(request=request, target="engineer_contact", actor=cast.desk)
+        services.sla_start_target(service_request=request, target="engineer_contact", actor=cast.desk)
     with frozen(sh(2026, 11, 19, 9, 45)):
-        assert services.sla_meet_target(request=request, target="engineer_contact") is True
-        assert services.sla_meet_target(request=request, target="engineer_contact") is False
+        assert services.sla_meet_target(service_request=request, target="engineer_contact") is True
+        assert services.sla_meet_target(service_request=request, target="engineer_contact") is False
     found = deadlines_for(request, now=sh(2026, 11, 19, 9, 45))["engineer_contact"]
     assert found.due_at == sh(2026, 11, 19, 10, 0) and found.met_at == sh(2026, 11, 19, 9, 45)
     with pytest.raises(ValidationError):
-        services.sla_start_target(request=request, target="resolution")
+        services.sla_start_target(service_request=request, target="resolution")
 
 
 # ------------------------------------------------------------- priority table

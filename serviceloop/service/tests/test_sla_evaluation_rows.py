@@ -44,8 +44,8 @@ def mixed(cast, policies):
                                     severity="major" if k % 2 else "general"))
         made.append(new_request(actor=cast.desk, customer=cast.customer_a, unit=unit))
     with frozen(sh(2026, 11, 19, 9, 20)):
-        services.sla_pause(request=made[1], reason="waiting_customer")
-        services.request_start_review(actor=cast.desk, request=made[2])
+        services.sla_pause(service_request=made[1], reason="waiting_customer")
+        services.request_start_review(actor=cast.desk, service_request=made[2])
     return made
 
 
@@ -79,7 +79,7 @@ def test_escalation_queries_do_not_grow_with_the_requests_at_risk(mixed, django_
     now = sh(2026, 11, 20, 16, 0)  # every first response is overdue
     services.sla_escalate(now=now)
     # overdue first responses: requests 0, 3 (major: also the GM office), 4 and 5; 1 is paused, 2 answered
-    assert sorted(Escalation.objects.values_list("request_id", "level")) == sorted(
+    assert sorted(Escalation.objects.values_list("service_request_id", "level")) == sorted(
         [(mixed[0].pk, "service_manager"), (mixed[3].pk, "service_manager"), (mixed[3].pk, "gm_office"),
          (mixed[4].pk, "service_manager"), (mixed[5].pk, "service_manager")]
     )

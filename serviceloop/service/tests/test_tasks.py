@@ -39,7 +39,7 @@ def request_at_nine(cast, policy):
 
 
 def escalations():
-    return sorted(Escalation.objects.values_list("request__number", "target", "level", "breached"))
+    return sorted(Escalation.objects.values_list("service_request__number", "target", "level", "breached"))
 
 
 def test_nothing_is_escalated_while_time_is_ample(request_at_nine):
@@ -83,16 +83,16 @@ def test_major_severity_also_goes_to_the_gm_office(cast, policy):
 def test_met_and_paused_clocks_are_not_escalated(cast, policy):
     with frozen(sh(2026, 11, 19, 9, 0)):
         met = new_request(actor=cast.desk, customer=cast.customer_a)
-        services.request_start_review(actor=cast.desk, request=met)
+        services.request_start_review(actor=cast.desk, service_request=met)
         paused = new_request(actor=cast.desk, customer=cast.customer_a)
-        services.sla_pause(request=paused, reason="waiting_customer")
+        services.sla_pause(service_request=paused, reason="waiting_customer")
     assert services.sla_escalate(now=sh(2026, 11, 19, 10, 25)) == []
 
 
 def test_finished_requests_are_not_evaluated(cast, policy):
     with frozen(sh(2026, 11, 19, 9, 0)):
         request = new_request(actor=cast.desk, customer=cast.customer_a)
-        services.request_cancel(actor=cast.desk, request=request, reason="重复")
+        services.request_cancel(actor=cast.desk, service_request=request, reason="重复")
     assert services.sla_escalate(now=sh(2026, 11, 25, 9, 0)) == []
 
 

@@ -192,7 +192,7 @@ def test_portal_lists_own_requests_only_and_customer_confirms_plan(client, cast,
     a, b = requests_ab
     from serviceloop.service import services
 
-    services.request_propose_plan(actor=cast.desk, request=a, plan="onsite", note="派工程师上门")
+    services.request_propose_plan(actor=cast.desk, service_request=a, plan="onsite", note="派工程师上门")
     _login(client, cast.owner)
     assert client.get(reverse("home")).url == reverse("service:portal")
     html = client.get(reverse("service:portal")).content.decode()

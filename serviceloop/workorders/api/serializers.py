@@ -78,19 +78,19 @@ class LabourEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-WO_FIELDS = ["id", "number", "request", "customer", "site", "unit", "branch", "status", "description",
+WO_FIELDS = ["id", "number", "service_request", "customer", "site", "unit", "branch", "status", "description",
              "work_instruction", "required_skill", "planned_date", "chargeable", "result", "version", *TIMESTAMPS]
 
 
 class WorkOrderSerializer(serializers.ModelSerializer):
-    request_number = serializers.CharField(source="request.number", read_only=True)
+    service_request_number = serializers.CharField(source="service_request.number", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     lead = serializers.SerializerMethodField(help_text=gettext_lazy("The lead engineer's user id."))
     result = serializers.ChoiceField(choices=WorkResult.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = WorkOrder
-        fields = [*WO_FIELDS[:3], "request_number", "customer", "customer_name", *WO_FIELDS[4:], "lead"]
+        fields = [*WO_FIELDS[:3], "service_request_number", "customer", "customer_name", *WO_FIELDS[4:], "lead"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))

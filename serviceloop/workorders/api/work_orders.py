@@ -49,7 +49,7 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
 
     def base_queryset(self):
         team = WorkOrderAssignment.objects.filter(released_at__isnull=True).select_related("engineer")
-        queryset = WorkOrder.objects.select_related("request", "customer").prefetch_related(
+        queryset = WorkOrder.objects.select_related("service_request", "customer").prefetch_related(
             Prefetch("assignments", queryset=team, to_attr="active_team"))
         if self.action == "retrieve":
             queryset = queryset.select_related("unit", "site", "branch").prefetch_related(
@@ -60,7 +60,7 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
         return WorkOrderDetailSerializer if self.action == "retrieve" else WorkOrderSerializer
 
     def _detail(self, pk: int) -> Response:
-        obj = WorkOrder.objects.select_related("request", "customer").prefetch_related(
+        obj = WorkOrder.objects.select_related("service_request", "customer").prefetch_related(
             "visits", "progress_notes", "tests", "labour").get(pk=pk)
         return Response(WorkOrderDetailSerializer(obj, context=self.get_serializer_context()).data)
 
@@ -70,7 +70,7 @@ class WorkOrderViewSet(GatedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
     step_role_refusal = False  # a role without work orders gets 404 like an outsider (as before the steps)
 
     def step_queryset(self):
-        return WorkOrder.objects.select_related("request", "customer", "branch", "updated_by")
+        return WorkOrder.objects.select_related("service_request", "customer", "branch", "updated_by")
 
     def step_detail(self, pk: int) -> Response:
         return self._detail(pk)

@@ -40,7 +40,7 @@ def _require(actor: Any, *perms: str, message: str | None = None) -> None:
 def _lock(work_order: WorkOrder) -> WorkOrder:
     return (
         WorkOrder.objects.select_for_update(of=("self",))  # PostgreSQL: lock the work order row only
-        .select_related("request", "customer", "site", "unit", "unit__product_model", "branch")
+        .select_related("service_request", "customer", "site", "unit", "unit__product_model", "branch")
         .get(pk=work_order.pk)
     )
 

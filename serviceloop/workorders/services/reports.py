@@ -41,8 +41,8 @@ def _tests_snapshot(work_order: WorkOrder) -> list[dict[str, Any]]:
 
 
 def _fault_text(work_order: WorkOrder) -> str:
-    request = work_order.request
-    return "\n".join(filter(None, [request.title, request.description]))
+    service_request = work_order.service_request
+    return "\n".join(filter(None, [service_request.title, service_request.description]))
 
 
 def _refresh_from_work_order(report: ServiceReport, work_order: WorkOrder) -> None:
@@ -114,7 +114,7 @@ def report_canonical(report: ServiceReport) -> bytes:
     content = {
         "report": report.number,
         "work_order": work_order.number,
-        "request": work_order.request.number,
+        "request": work_order.service_request.number,  # key of the signed content: unchanged (stored hashes)
         "customer": [work_order.customer.code, work_order.customer.name],
         "unit": unit.serial_number if unit is not None else None,
         "fault": report.fault_description,
@@ -195,13 +195,13 @@ def service_report_sign(
                  note=signer_name, data={"satisfied": satisfied, "pdf_sha256": report.pdf_sha256})
     record_event(work_order, actor=actor, verb="report_signed", note=f"{report.number} {signer_name}",
                  data={"report": report.pk, "satisfied": satisfied})
-    request = work_order.request
+    service_request = work_order.service_request
     if work_order.result == WorkResult.FIXED:
-        request.refresh_from_db()
-        if request.status == RequestStatus.IN_PROGRESS:
-            request = request_resolve(actor=actor, request=request, resolution=report.work_done or work_order.work_done)
-        if satisfied and request.status == RequestStatus.RESOLVED and request.resolution_confirmed_at is None:
-            request_confirm_resolution(actor=actor, request=request, how="signature", confirmed_by_name=signer_name)
+        service_request.refresh_from_db()
+        if service_request.status == RequestStatus.IN_PROGRESS:
+            service_request = request_resolve(actor=actor, service_request=service_request, resolution=report.work_done or work_order.work_done)
+        if satisfied and service_request.status == RequestStatus.RESOLVED and service_request.resolution_confirmed_at is None:
+            request_confirm_resolution(actor=actor, service_request=service_request, how="signature", confirmed_by_name=signer_name)
     subject = _("Service report %(number)s signed") % {"number": report.number}
     body = _("%(customer)s, work order %(wo)s, signed by %(name)s.") % {
         "customer": work_order.customer.name, "wo": work_order.number, "name": signer_name}
@@ -219,7 +219,7 @@ def service_report_verify(pdf_bytes: bytes) -> ServiceReport | None:
     digest = hashlib.sha256(bytes(pdf_bytes)).hexdigest()
     return (
         ServiceReport.objects.filter(pdf_sha256=digest, status=ReportStatus.SIGNED)
-        .select_related("work_order", "work_order__customer", "work_order__request", "work_order__unit")
+        .select_related("work_order", "work_order__customer", "work_order__service_request", "work_order__unit")
         .first()
     )
 

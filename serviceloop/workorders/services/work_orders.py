@@ -182,25 +182,25 @@ def _managers(work_order: WorkOrder | None = None) -> list[Any]:
 
 @transaction.atomic
 def work_order_create(
-    *, actor: Any, request: ServiceRequest, description: str = "", work_instruction: str = "",
+    *, actor: Any, service_request: ServiceRequest, description: str = "", work_instruction: str = "",
     planned_date: date | None = None, required_skill: Any = None,
 ) -> WorkOrder:
     """A work order for a request whose on-site plan the customer confirmed (the request starts work),
     or for a request already in progress (another visit)."""
     _require(actor, PERM_ADD, PERM_DISPATCH)
-    request = (
+    service_request = (
         ServiceRequest.objects.select_for_update(of=("self",))
         .select_related("customer", "customer__branch", "site", "unit", "unit__site")
-        .get(pk=request.pk)
+        .get(pk=service_request.pk)
     )
-    if request.status == RequestStatus.PLAN_CONFIRMED:
-        if request.plan != ServicePlan.ONSITE:
+    if service_request.status == RequestStatus.PLAN_CONFIRMED:
+        if service_request.plan != ServicePlan.ONSITE:
             raise ValidationError(
                 _("The service plan the customer agreed to is not on-site service."), code="not_onsite"
             )
-    elif request.status == RequestStatus.IN_PROGRESS:
+    elif service_request.status == RequestStatus.IN_PROGRESS:
         busy = (
-            WorkOrder.objects.filter(request=request, status__in=OPEN_STATUSES)
+            WorkOrder.objects.filter(service_request=service_request, status__in=OPEN_STATUSES)
             .exclude(status=S.COMPLETED).order_by("created_at").first()
         )
         if busy is not None:
@@ -211,36 +211,36 @@ def work_order_create(
         raise ValidationError(
             _("A work order needs a request whose on-site plan the customer confirmed, or a request in progress "
               "(request %(number)s is “%(status)s”).")
-            % {"number": request.number, "status": RequestStatus(request.status).label},
+            % {"number": service_request.number, "status": RequestStatus(service_request.status).label},
             code="request_state",
         )
     if planned_date is not None and planned_date < timezone.localdate():
         raise ValidationError({"planned_date": [_("The planned date cannot be in the past.")]})
-    first = request.status == RequestStatus.PLAN_CONFIRMED
+    first = service_request.status == RequestStatus.PLAN_CONFIRMED
     work_order = WorkOrder(
         number=next_number("WO"),
-        request=request,
-        customer=request.customer,
-        site=request.site or (request.unit.site if request.unit is not None else None),
-        unit=request.unit,
-        branch=request.customer.branch,
-        description=_text(description) or request.title,
+        service_request=service_request,
+        customer=service_request.customer,
+        site=service_request.site or (service_request.unit.site if service_request.unit is not None else None),
+        unit=service_request.unit,
+        branch=service_request.customer.branch,
+        description=_text(description) or service_request.title,
         work_instruction=_text(work_instruction),
         required_skill=required_skill,
         planned_date=planned_date,
-        chargeable=request.warranty_state == "chargeable",
+        chargeable=service_request.warranty_state == "chargeable",
     )
     save_versioned(work_order, expected_version=None, user=actor)
     record_event(work_order, actor=actor, verb="created", to_state=work_order.status,
-                 data={"request": request.number, "another_visit": not first})
-    record_event(request, actor=actor, verb="work_order_created", note=work_order.number,
+                 data={"request": service_request.number, "another_visit": not first})
+    record_event(service_request, actor=actor, verb="work_order_created", note=work_order.number,
                  data={"work_order": work_order.pk})
     if first:
-        work_order.request = request_start_work(actor=actor, request=request, note=work_order.number)
+        work_order.service_request = request_start_work(actor=actor, service_request=service_request, note=work_order.number)
     notify(
         recipients=_dispatchers(work_order), kind="work_order_to_dispatch", obj=work_order,
         subject=_("Work order %(number)s waits for dispatch") % {"number": work_order.number},
-        body=_("%(customer)s: %(title)s") % {"customer": request.customer.name, "title": request.title},
+        body=_("%(customer)s: %(title)s") % {"customer": service_request.customer.name, "title": service_request.title},
     )
     return work_order
 
@@ -379,7 +379,7 @@ def work_order_approve(*, actor: Any, work_order: WorkOrder, note: str = "") -> 
     work_order.approved_at = now
     _move(work_order, "approve", actor=actor, note=_text(note))
     for target in (SlaTarget.ENGINEER_CONTACT, SlaTarget.ONSITE_ARRIVAL):
-        sla_start_target(request=work_order.request, target=target, actor=actor, at=now)
+        sla_start_target(service_request=work_order.service_request, target=target, actor=actor, at=now)
     when = work_order.planned_date.isoformat() if work_order.planned_date else ""
     notify(
         recipients=[a.engineer for a in members], kind="work_order_dispatched", obj=work_order,
@@ -389,7 +389,7 @@ def work_order_approve(*, actor: Any, work_order: WorkOrder, note: str = "") -> 
     )
     notify(
         recipients=customer_users(work_order.customer), kind="engineer_dispatched", obj=work_order,
-        subject=_("An engineer is on the way for request %(number)s") % {"number": work_order.request.number},
+        subject=_("An engineer is on the way for request %(number)s") % {"number": work_order.service_request.number},
         body=_("Engineer %(name)s (phone %(phone)s) will contact you. Planned date: %(date)s.")
         % {"name": lead, "phone": engineer_phone(lead) or "-", "date": when or "-"},
     )
@@ -469,7 +469,7 @@ def work_order_contacted(
     at = _time(at, field="at", now=timezone.now(), not_before=work_order.approved_at)
     work_order.contacted_at = at
     save_versioned(work_order, expected_version=None, user=actor)
-    sla_meet_target(request=work_order.request, target=SlaTarget.ENGINEER_CONTACT, actor=actor, at=at)
+    sla_meet_target(service_request=work_order.service_request, target=SlaTarget.ENGINEER_CONTACT, actor=actor, at=at)
     record_event(work_order, actor=actor, verb="contacted", note=_text(note), data={"at": at.isoformat()})
     return work_order
 
@@ -491,13 +491,13 @@ def work_order_check_in(
     someone_there = Visit.objects.filter(work_order=work_order, check_out_at__isnull=True).exists()
     visit = Visit.objects.create(work_order=work_order, engineer=actor, check_in_at=at, check_in_latitude=lat,
                                  check_in_longitude=lng, note=_text(note))
-    request = work_order.request
+    service_request = work_order.service_request
     if work_order.arrived_at is None:
         work_order.arrived_at = at
-        sla_meet_target(request=request, target=SlaTarget.ONSITE_ARRIVAL, actor=actor, at=at)
+        sla_meet_target(service_request=service_request, target=SlaTarget.ONSITE_ARRIVAL, actor=actor, at=at)
     if work_order.contacted_at is None:
         work_order.contacted_at = at
-        sla_meet_target(request=request, target=SlaTarget.ENGINEER_CONTACT, actor=actor, at=at)
+        sla_meet_target(service_request=service_request, target=SlaTarget.ENGINEER_CONTACT, actor=actor, at=at)
     data = {"visit": visit.pk}
     if lat is not None:
         data.update(latitude=str(lat), longitude=str(lng))
@@ -505,7 +505,7 @@ def work_order_check_in(
     if not someone_there:
         notify(
             recipients=customer_users(work_order.customer), kind="engineer_arrived", obj=work_order,
-            subject=_("The engineer has arrived for request %(number)s") % {"number": request.number},
+            subject=_("The engineer has arrived for request %(number)s") % {"number": service_request.number},
             body=_("Engineer %(name)s (phone %(phone)s) arrived on site at %(time)s.")
             % {"name": actor, "phone": engineer_phone(actor) or "-",
                "time": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
@@ -742,7 +742,7 @@ def close_blockers(work_order: WorkOrder) -> list[str]:
     report = ServiceReport.objects.filter(work_order=work_order).first()
     if report is None or not report.is_signed:
         problems.append(_("The customer has not signed the service report yet."))
-    if work_order.request.severity == "major" and not WorkReport.objects.filter(work_order=work_order).exists():
+    if work_order.service_request.severity == "major" and not WorkReport.objects.filter(work_order=work_order).exists():
         problems.append(_("A major fault needs the detailed service work report before the work order can close."))
     if work_order.chargeable and work_order.billing_sales_order_id is None and \
             FeeLine.objects.filter(work_order=work_order).exists():

@@ -38,13 +38,13 @@ def confirmed_request(*, actor, customer, unit=None, severity="general", plan="o
     from serviceloop.service.services import request_confirm_plan, request_propose_plan
 
     request = new_request(actor=actor, customer=customer, unit=unit, severity=severity, **kwargs)
-    request = request_propose_plan(actor=actor, request=request, plan=plan)
-    return request_confirm_plan(actor=actor, request=request, how="phone", confirmed_by_name="王工")
+    request = request_propose_plan(actor=actor, service_request=request, plan=plan)
+    return request_confirm_plan(actor=actor, service_request=request, how="phone", confirmed_by_name="王工")
 
 
 def new_work_order(*, actor, customer, unit=None, severity="general", planned_date=None, **kwargs):
     request = confirmed_request(actor=actor, customer=customer, unit=unit, severity=severity)
-    return services.work_order_create(actor=actor, request=request,
+    return services.work_order_create(actor=actor, service_request=request,
                                       planned_date=planned_date or timezone.localdate(), **kwargs)
 
 

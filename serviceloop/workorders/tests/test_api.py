@@ -276,7 +276,7 @@ def test_the_allowed_call_works(world, name):
 
 def test_create_work_order(world):
     crew = world.crew
-    body = {"request": world.a.request.pk, "planned_date": today().isoformat(), "required_skill": crew.skill.pk}
+    body = {"service_request": world.a.request.pk, "planned_date": today().isoformat(), "required_skill": crew.skill.pk}
     assert client_for(crew.owner).post("/api/v1/work-orders/", body, format="json").status_code == 403
     assert client_for(crew.east_eng).post("/api/v1/work-orders/", body, format="json").status_code == 403
     response = client_for(crew.south_staff).post("/api/v1/work-orders/", body, format="json")
@@ -293,9 +293,9 @@ def test_create_work_order_for_a_request_the_dispatcher_cannot_see(world, crew):
     east_dispatcher.branch = crew.east
     east_dispatcher.save()
     east_dispatcher = type(east_dispatcher).objects.get(pk=east_dispatcher.pk)
-    response = client_for(east_dispatcher).post("/api/v1/work-orders/", {"request": world.b.request.pk},
+    response = client_for(east_dispatcher).post("/api/v1/work-orders/", {"service_request": world.b.request.pk},
                                                 format="json")
-    assert response.status_code == 400 and "request" in response.json()
+    assert response.status_code == 400 and "service_request" in response.json()
 
 
 def test_create_help_request_report_work_report_and_fee(world):
@@ -376,3 +376,28 @@ def test_work_order_list_has_no_n_plus_one(world, django_assert_max_num_queries)
         response = client.get("/api/v1/work-orders/")
     assert len(response.json()["results"]) == WorkOrder.objects.count()
 
+
+
+# ------------------------------------------------------------- the renamed field (0.2 -> 0.3)
+
+def test_the_old_name_request_is_still_accepted_on_input(world):
+    """``request`` was renamed ``service_request``: the old name still works in bodies and filters for
+    one release (form data too), both at once is a 400, and answers carry only the new name."""
+    crew, a = world.crew, world.a
+    client = client_for(crew.desk)
+    response = client.post("/api/v1/work-orders/", {"request": a.request.pk}, format="json")
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["service_request"] == a.request.pk and "request" not in created
+    assert WorkOrder.objects.get(pk=created["id"]).service_request == a.request
+    by_old = ids(client.get("/api/v1/work-orders/", {"request": a.request.pk}))
+    by_new = ids(client.get("/api/v1/work-orders/", {"service_request": a.request.pk}))
+    assert by_old == by_new == {created["id"]}
+    assert ids(client.get("/api/v1/work-orders/", {"request": a.wo.service_request_id})) == {a.wo.pk}
+    other = confirmed_request(actor=crew.desk, customer=crew.customer_a)
+    assert client.post("/api/v1/work-orders/", {"request": other.pk}, format="multipart").status_code == 201
+    both = client.post("/api/v1/work-orders/", {"request": a.request.pk, "service_request": other.pk},
+                       format="json")
+    assert both.status_code == 400 and "service_request" in both.json()["request"][0]
+    assert client.get("/api/v1/work-orders/", {"request": a.request.pk,
+                                                "service_request": a.request.pk}).status_code == 400

@@ -47,31 +47,31 @@ def _requests(crew) -> dict[str, ServiceRequest]:
         return new_request(actor=desk, customer=customer, **kwargs)
 
     found = {"new": fresh()}
-    found["under_review"] = rs.request_start_review(actor=desk, request=fresh())
-    found["plan_proposed"] = rs.request_propose_plan(actor=desk, request=fresh(), plan="onsite")
+    found["under_review"] = rs.request_start_review(actor=desk, service_request=fresh())
+    found["plan_proposed"] = rs.request_propose_plan(actor=desk, service_request=fresh(), plan="onsite")
     found["plan_confirmed"] = rs.request_confirm_plan(actor=desk, how="phone", confirmed_by_name="王工",
-                                                      request=rs.request_propose_plan(actor=desk, request=fresh(),
+                                                      service_request=rs.request_propose_plan(actor=desk, service_request=fresh(),
                                                                                       plan="onsite"))
-    in_progress = rs.request_start_work(actor=desk, request=rs.request_confirm_plan(
+    in_progress = rs.request_start_work(actor=desk, service_request=rs.request_confirm_plan(
         actor=desk, how="phone", confirmed_by_name="王工",
-        request=rs.request_propose_plan(actor=desk, request=fresh(), plan="remote_support")))
+        service_request=rs.request_propose_plan(actor=desk, service_request=fresh(), plan="remote_support")))
     found["in_progress"] = in_progress
-    paused = rs.request_start_work(actor=desk, request=rs.request_confirm_plan(
+    paused = rs.request_start_work(actor=desk, service_request=rs.request_confirm_plan(
         actor=desk, how="phone", confirmed_by_name="王工",
-        request=rs.request_propose_plan(actor=desk, request=fresh(), plan="remote_support")))
-    found["paused"] = rs.sla_pause(actor=desk, request=paused, reason="waiting_customer")
-    resolved = rs.request_resolve(actor=desk, resolution="更换温控模块", request=rs.request_start_work(
-        actor=desk, request=rs.request_confirm_plan(
+        service_request=rs.request_propose_plan(actor=desk, service_request=fresh(), plan="remote_support")))
+    found["paused"] = rs.sla_pause(actor=desk, service_request=paused, reason="waiting_customer")
+    resolved = rs.request_resolve(actor=desk, resolution="更换温控模块", service_request=rs.request_start_work(
+        actor=desk, service_request=rs.request_confirm_plan(
             actor=desk, how="phone", confirmed_by_name="王工",
-            request=rs.request_propose_plan(actor=desk, request=fresh(), plan="remote_support"))))
+            service_request=rs.request_propose_plan(actor=desk, service_request=fresh(), plan="remote_support"))))
     found["resolved"] = resolved
-    old = rs.request_resolve(actor=desk, resolution="远程指导", request=rs.request_start_work(
-        actor=desk, request=rs.request_confirm_plan(
+    old = rs.request_resolve(actor=desk, resolution="远程指导", service_request=rs.request_start_work(
+        actor=desk, service_request=rs.request_confirm_plan(
             actor=desk, how="phone", confirmed_by_name="王工",
-            request=rs.request_propose_plan(actor=desk, request=fresh(), plan="remote_support"))))
+            service_request=rs.request_propose_plan(actor=desk, service_request=fresh(), plan="remote_support"))))
     ServiceRequest.objects.filter(pk=old.pk).update(resolved_at=timezone.now() - dt.timedelta(days=30))
     found["resolved_long_ago"] = old
-    found["cancelled"] = rs.request_cancel(actor=desk, request=fresh(), reason="客户取消")
+    found["cancelled"] = rs.request_cancel(actor=desk, service_request=fresh(), reason="客户取消")
     return found
 
 
@@ -136,8 +136,8 @@ def _reports(crew) -> dict[str, ServiceReport]:
 
 def _complaints(crew) -> dict[str, ServiceComplaint]:
     desk = crew.desk
-    found = {"open": open_complaint(actor=desk, request=resolved_request(actor=desk, customer=crew.customer_a))}
-    handled = open_complaint(actor=desk, request=resolved_request(actor=desk, customer=crew.customer_a))
+    found = {"open": open_complaint(actor=desk, service_request=resolved_request(actor=desk, customer=crew.customer_a))}
+    handled = open_complaint(actor=desk, service_request=resolved_request(actor=desk, customer=crew.customer_a))
     found["handled"] = feedback_services.complaint_handle(actor=crew.manager, complaint=handled, note="已上门致歉")
     return found
 

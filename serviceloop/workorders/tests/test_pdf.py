@@ -79,8 +79,8 @@ def test_work_order_and_fee_statement_print(crew):
     for label in ("派工单", wo.number, "客户", str(crew.east_eng), "13911112222"):
         assert label in wo_text, label
     # the task: the work order's text, then the request's own words that differ from it, each once
-    assert wo.description == wo.request.title
-    assert wo_text.count(wo.request.title) == 1
+    assert wo.description == wo.service_request.title
+    assert wo_text.count(wo.service_request.title) == 1
     for label in ("费用结算单", "工时费", "700.00"):
         assert label in fee_text, label
 

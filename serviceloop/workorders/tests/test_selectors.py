@@ -35,8 +35,8 @@ def test_visibility_follows_customer_and_branch(crew):
     assert set(selectors.work_orders_visible_to(crew.hq_eng)) == {wo_a, wo_b}
     assert list(selectors.work_orders_of_unit(crew.owner, unit_a)) == [wo_a]
     assert list(selectors.work_orders_of_unit(crew.outsider, unit_a)) == []
-    assert list(selectors.work_orders_of_request(crew.owner, wo_a.request)) == [wo_a]
-    assert list(selectors.work_orders_of_request(crew.outsider, wo_a.request)) == []
+    assert list(selectors.work_orders_of_request(crew.owner, wo_a.service_request)) == [wo_a]
+    assert list(selectors.work_orders_of_request(crew.outsider, wo_a.service_request)) == []
 
 
 def test_service_reports_of_unit(crew):
@@ -121,7 +121,7 @@ def test_rank_counts_experience_and_falls_back_to_the_city(crew):
     done = completed(office=crew.dispatcher, manager=crew.manager, customer=crew.customer_a, lead=crew.east_helper,
                      unit=UnitFactory(customer=crew.customer_a, product_model=model))
     assert done.status == "completed"
-    wo = services.work_order_create(actor=crew.dispatcher, request=_confirmed(crew, unit))
+    wo = services.work_order_create(actor=crew.dispatcher, service_request=_confirmed(crew, unit))
     ranks = {r.user.username: r for r in selectors.rank_engineers(crew.dispatcher, wo)}
     helper = ranks["east_helper"]
     assert helper.experience_jobs == 1 and helper.experience_points == 4
@@ -159,7 +159,7 @@ def test_my_jobs_and_board_have_no_n_plus_one(crew):
     for _ in range(3):
         dispatched(office=crew.dispatcher, manager=crew.manager, customer=crew.customer_a, lead=crew.east_eng)
     with CaptureQueriesContext(connection) as ctx:
-        rows = [(wo.number, wo.customer.name, wo.request.number, wo.branch.name)
+        rows = [(wo.number, wo.customer.name, wo.service_request.number, wo.branch.name)
                 for wo in selectors.my_jobs_today(crew.east_eng)]
     assert len(rows) == 3
     assert len(ctx.captured_queries) <= 3

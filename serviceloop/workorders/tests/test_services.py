@@ -106,9 +106,9 @@ def test_create_from_a_confirmed_onsite_plan_starts_the_work(crew):
     assert wo.status == "draft"
     assert (wo.customer, wo.unit, wo.branch) == (crew.customer_a, unit, crew.east)
     assert wo.chargeable is True  # out of warranty
-    assert wo.request.status == "in_progress"
+    assert wo.service_request.status == "in_progress"
     assert events_for(wo).first().verb == "created"
-    assert events_for(wo.request).filter(verb="work_order_created", note=wo.number).exists()
+    assert events_for(wo.service_request).filter(verb="work_order_created", note=wo.number).exists()
 
 
 def test_in_warranty_job_is_not_chargeable(crew):
@@ -120,30 +120,30 @@ def test_in_warranty_job_is_not_chargeable(crew):
 def test_create_needs_an_onsite_plan_the_customer_confirmed(crew):
     request = confirmed_request(actor=crew.desk, customer=crew.customer_a, plan="remote_support")
     with pytest.raises(ValidationError, match="not on-site service"):
-        services.work_order_create(actor=crew.dispatcher, request=request)
+        services.work_order_create(actor=crew.dispatcher, service_request=request)
     from serviceloop.service.tests.factories import new_request
 
     fresh = new_request(actor=crew.desk, customer=crew.customer_a)
     with pytest.raises(ValidationError) as excinfo:
-        services.work_order_create(actor=crew.dispatcher, request=fresh)
+        services.work_order_create(actor=crew.dispatcher, service_request=fresh)
     assert excinfo.value.code == "request_state"
 
 
 def test_another_visit_on_a_request_in_progress(crew):
     first = completed(office=crew.dispatcher, manager=crew.manager, customer=crew.customer_a, lead=crew.east_eng,
                       result="another_visit")
-    second = services.work_order_create(actor=crew.dispatcher, request=first.request)
-    assert second.request == first.request and second.number != first.number
+    second = services.work_order_create(actor=crew.dispatcher, service_request=first.service_request)
+    assert second.service_request == first.service_request and second.number != first.number
     with pytest.raises(ValidationError, match="still open"):
-        services.work_order_create(actor=crew.dispatcher, request=first.request)
+        services.work_order_create(actor=crew.dispatcher, service_request=first.service_request)
 
 
 def test_only_office_roles_create(crew):
     request = confirmed_request(actor=crew.desk, customer=crew.customer_a)
     for who in (crew.east_eng, crew.owner, crew.east_staff):
         with pytest.raises(PermissionDenied):
-            services.work_order_create(actor=who, request=request)
-    services.work_order_create(actor=crew.desk, request=request)  # the service desk issues WOs too
+            services.work_order_create(actor=who, service_request=request)
+    services.work_order_create(actor=crew.desk, service_request=request)  # the service desk issues WOs too
 
 
 # ------------------------------------------------------------- dispatch and approval
@@ -195,7 +195,7 @@ def test_approve_needs_a_manager_and_starts_the_dispatch_clocks(crew):
     services.work_order_approve(actor=crew.manager, work_order=wo)
     wo.refresh_from_db()
     assert wo.status == "dispatched" and wo.approved_by == crew.manager
-    started = set(SlaEvent.objects.filter(request=wo.request, kind="started").exclude(target="")
+    started = set(SlaEvent.objects.filter(service_request=wo.service_request, kind="started").exclude(target="")
                   .values_list("target", flat=True))
     assert started == {"engineer_contact", "onsite_arrival"}
     to_lead = Notification.objects.get(recipient=crew.east_eng, kind="work_order_dispatched")
@@ -240,7 +240,7 @@ def test_lead_declines_for_redispatch(crew):
     assert list(unassigned_work_orders(crew.dispatcher)) == [wo]
     services.work_order_assign(actor=crew.dispatcher, work_order=wo, lead=crew.east_helper)
     services.work_order_approve(actor=crew.manager, work_order=wo)
-    assert SlaEvent.objects.filter(request=wo.request, kind="started", target="engineer_contact").count() == 2
+    assert SlaEvent.objects.filter(service_request=wo.service_request, kind="started", target="engineer_contact").count() == 2
 
 
 def test_helper_accepts_and_declines_without_moving_the_work_order(crew):
@@ -287,7 +287,7 @@ def test_contacted_meets_the_contact_target_once(crew):
     services.work_order_contacted(actor=crew.east_eng, work_order=wo, note="约定明早 9 点")
     wo.refresh_from_db()
     assert wo.contacted_at is not None
-    assert SlaEvent.objects.filter(request=wo.request, kind="target_met", target="engineer_contact").count() == 1
+    assert SlaEvent.objects.filter(service_request=wo.service_request, kind="target_met", target="engineer_contact").count() == 1
     with pytest.raises(ValidationError, match="already recorded"):
         services.work_order_contacted(actor=crew.east_eng, work_order=wo)
     with pytest.raises(ValidationError):
@@ -308,7 +308,7 @@ def test_check_in_and_out(crew):
     wo.refresh_from_db()
     assert wo.status == "on_site" and wo.arrived_at == visit.check_in_at
     assert visit.check_in_latitude == Decimal("31.230416")
-    met = set(SlaEvent.objects.filter(request=wo.request, kind="target_met").values_list("target", flat=True))
+    met = set(SlaEvent.objects.filter(service_request=wo.service_request, kind="target_met").values_list("target", flat=True))
     assert {"onsite_arrival", "engineer_contact"} <= met
     arrived = Notification.objects.filter(kind="engineer_arrived")
     assert {n.recipient for n in arrived} == {crew.owner, crew.colleague}
@@ -443,7 +443,7 @@ def _ready_report(crew, **kwargs):
 def test_prepare_fills_the_report_from_the_work_order(crew):
     wo, report = _ready_report(crew)
     assert report.number.startswith("PSR-") and report.status == "draft"
-    assert report.fault_description.startswith(wo.request.title)
+    assert report.fault_description.startswith(wo.service_request.title)
     assert report.work_done == "更换温控模块" and report.parts_used == "温控模块 x1"
     assert report.tests == [{"item": "炉温曲线", "result": "245℃", "passed": True}]
     assert report.labour_hours == Decimal("3.50") and report.result == "fixed"
@@ -509,7 +509,7 @@ def test_signing_stores_signature_and_pdf_and_resolves_the_request(crew):
     assert hashlib.sha256(pdf).hexdigest() == signed.pdf_sha256
     assert signed.content_sha256 == services.report_content_sha256(signed)
     assert services.service_report_verify(pdf) == signed
-    request = ServiceRequest.objects.get(pk=wo.request_id)
+    request = ServiceRequest.objects.get(pk=wo.service_request_id)
     assert request.status == "resolved"
     assert (request.resolution_confirmed_via, request.resolution_confirmed_name) == ("signature", "王工")
     recipients = set(Notification.objects.filter(kind="report_signed").values_list("recipient__username", flat=True))
@@ -523,7 +523,7 @@ def test_unsatisfied_signature_resolves_without_confirming(crew):
     wo, report = _ready_report(crew)
     services.service_report_sign(actor=crew.east_eng, report=report, signature_data_url=signature_data_url(),
                                  signer_name="李主任", satisfied=False, unsatisfied_reason="响应太慢")
-    request = ServiceRequest.objects.get(pk=wo.request_id)
+    request = ServiceRequest.objects.get(pk=wo.service_request_id)
     assert request.status == "resolved" and request.resolution_confirmed_at is None
 
 
@@ -596,7 +596,7 @@ def test_cancel(crew):
 def test_approval_of_a_cancelled_request_is_refused(crew):
     wo = new_work_order(actor=crew.dispatcher, customer=crew.customer_a)
     services.work_order_assign(actor=crew.dispatcher, work_order=wo, lead=crew.east_eng)
-    request_cancel(actor=crew.desk, request=wo.request, reason="客户撤销")
+    request_cancel(actor=crew.desk, service_request=wo.service_request, reason="客户撤销")
     with pytest.raises(ValidationError, match="no longer open"):
         services.work_order_approve(actor=crew.manager, work_order=wo)
     assert WorkOrder.objects.get(pk=wo.pk).status == "pending_approval"

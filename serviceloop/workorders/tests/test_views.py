@@ -89,7 +89,7 @@ def test_create_from_a_confirmed_onsite_request(client, crew):
     assert page.status_code == 200 and request.number in _text(page) and 'accesskey="s"' in _text(page)
     response = client.post(url, {"description": "更换温控模块", "work_instruction": "1. 断电\n2. 测炉温曲线",
                                  "required_skill": crew.skill.pk, "planned_date": today().isoformat()})
-    wo = WorkOrder.objects.get(request=request)
+    wo = WorkOrder.objects.get(service_request=request)
     assert response.status_code == 302 and response["Location"] == reverse("workorders:detail", args=[wo.pk])
     assert (wo.description, wo.required_skill, wo.planned_date, wo.status) == ("更换温控模块", crew.skill, today(),
                                                                              "draft")

@@ -90,7 +90,7 @@ def help_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _help_queryset() -> QuerySet[HelpRequest]:
     return HelpRequest.objects.select_related(
-        "work_order", "work_order__customer", "work_order__branch", "work_order__request", "requested_by",
+        "work_order", "work_order__customer", "work_order__branch", "work_order__service_request", "requested_by",
         "hq_engineer", "skill", "decided_by", "confirmation", "confirmation__confirmed_by")
 
 

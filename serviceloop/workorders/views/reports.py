@@ -28,7 +28,7 @@ VERIFY_MAX_BYTES = 50 * 1024 * 1024
 # ---------------------------------------------------------------- service report (售后服务记录单)
 
 def _fault_default(wo: WorkOrder) -> str:
-    return "\n".join(filter(None, [wo.request.title, wo.request.description]))
+    return "\n".join(filter(None, [wo.service_request.title, wo.service_request.description]))
 
 
 @login_required
@@ -134,7 +134,7 @@ def report_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The signed PDF exactly as stored (what the verify page checks); a draft: an unsigned preview."""
     found = get_for_user(request, ServiceReport, "view", pk=pk,
-                         queryset=ServiceReport.objects.select_related("work_order", "work_order__request"))
+                         queryset=ServiceReport.objects.select_related("work_order", "work_order__service_request"))
     if found.is_signed and found.pdf:
         try:
             with found.pdf.open("rb") as handle:
@@ -216,7 +216,7 @@ def work_report(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("This work order has no service work report."))
     return render(request, "workorders/work_report.html", {
         "object": wo, "work_report": found, "form": form, "title": _("Service work report"),
-        "major": wo.request.severity == MAJOR, "next": _source(request), "back_url": _back_url(request, wo),
+        "major": wo.service_request.severity == MAJOR, "next": _source(request), "back_url": _back_url(request, wo),
     }, status=status)
 
 

@@ -69,7 +69,7 @@ WO_COLUMNS = [
     Column("city", gettext_lazy("city"), lambda w: w.site.city if w.site_id else ""),
     Column("skill", gettext_lazy("required skill"), lambda w: str(w.required_skill or "")),
     Column("planned", gettext_lazy("planned date"), lambda w: _date(w.planned_date), sort=F("planned_date")),
-    Column("request", gettext_lazy("request number"), lambda w: w.request.number),
+    Column("request", gettext_lazy("request number"), lambda w: w.service_request.number),
     Column("created", gettext_lazy("created at"),
            lambda w: timezone.localtime(w.created_at).strftime("%Y-%m-%d %H:%M"), sort="created_at"),
 ]
@@ -162,7 +162,7 @@ def work_order_create(request: HttpRequest, request_pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             wo = _act(request, lambda: services.work_order_create(
-                actor=request.user, request=service_request, description=data["description"],
+                actor=request.user, service_request=service_request, description=data["description"],
                 work_instruction=data["work_instruction"], planned_date=data["planned_date"],
                 required_skill=data["required_skill"]))
         except ValidationError as exc:
@@ -216,7 +216,7 @@ def work_order_context(request: HttpRequest, wo: WorkOrder) -> dict[str, Any]:
         "help_requests": help_requests,
         "close_blockers": services.close_blockers(wo) if can_close and wo.status == S.COMPLETED else [],
         "steps": WORK_ORDER_STEPS.buttons(user, wo),
-        "major": wo.request.severity == MAJOR,
+        "major": wo.service_request.severity == MAJOR,
     }
 
 
