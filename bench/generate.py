@@ -4,7 +4,8 @@
     .venv/bin/python bench/generate.py --db sqlite   --units 1000000   # bench/data/bench.sqlite3
     .venv/bin/python bench/generate.py --db postgres --units 1000000   # database "bench" at 127.0.0.1
 
-The database is dropped and created again, migrated with ``manage.py migrate`` and filled with
+The database is dropped and created again, migrated with ``manage.py migrate`` (and its cache table
+created with ``createcachetable``: the login page needs it) and filled with
 seeded random data: 4 branches (HQ + 3 regions), customers (2 % of --units) with sites and
 contacts, 30 product models in the three service classes, sales orders (30 % of --units) with
 lines, the units themselves with dates spread over 8 years (so warranty states vary; ids grow with

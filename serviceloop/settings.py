@@ -149,7 +149,7 @@ else:
 
 # Background jobs: huey on SQLite by default, Redis when REDIS_URL is set; eager in tests.
 HUEY = {
-    "name": "serviceloop",
+    "name": env_str("HUEY_NAME", "serviceloop"),  # the queue's name in Redis: one per installation
     "immediate": env_bool("HUEY_IMMEDIATE", TESTING),
     "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
 }
@@ -227,11 +227,21 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds: a hung mail server must not hold a delivery's lease
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "serviceloop@localhost")
 
 # Notifications: the in-app copy always; these channels deliver it too (core/notifications.py).
 NOTIFICATION_CHANNELS = env_list("NOTIFICATION_CHANNELS", "serviceloop.core.notifications.EmailChannel")
 NOTIFICATION_WEBHOOK_URL = env_str("NOTIFICATION_WEBHOOK_URL")
+# The outbox (core/notifications.py): a worker holds a delivery for NOTIFICATION_LEASE_SECONDS (longer than
+# a channel's send may take); a failure is tried again after 30 s, 60 s, 120 s ... (at most
+# NOTIFICATION_RETRY_MAX_SECONDS) until NOTIFICATION_MAX_ATTEMPTS; the sweep (every minute) queues again
+# the deliveries pending NOTIFICATION_SWEEP_GRACE_SECONDS past due with no live lease.
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 300)
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 10)
+NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 30)
+NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 3600)
+NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 60)
 
 # REST API
 REST_FRAMEWORK = {

@@ -12,17 +12,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .holiday_schedule import MAX_BYTES, ScheduleError, schedule_load
 from .models import (
     Attachment,
     AuthorizationFailure,
     CalendarDay,
+    DeliveryStatus,
     DocumentSequence,
+    NotificationDelivery,
     TimelineEvent,
     TimestampedModel,
     WorkCalendar,
@@ -169,9 +177,99 @@ class WorkCalendarAdmin(ServiceLoopAdmin):
     search_fields = ("code", "name")
 
 
+class ScheduleUploadForm(forms.Form):
+    file = forms.FileField(label=_("Schedule file"),
+                           help_text=_("CSV with the header date,kind,name (kind: holiday or workday), or JSON: "
+                                       "a list of {date, kind, name}."))
+    replace = forms.BooleanField(label=_("Replace the days already entered for the file's years"), required=False)
+
+
 @admin.register(CalendarDay)
 class CalendarDayAdmin(ServiceLoopAdmin):
     list_display = ("date", "is_working", "note")
     list_filter = ("is_working",)
     search_fields = ("note",)
     date_hierarchy = "date"
+    change_list_template = "admin/core/calendarday/change_list.html"
+
+    def get_urls(self):
+        load = path("load/", self.admin_site.admin_view(self.load_schedule_view), name="core_calendarday_load")
+        return [load, *super().get_urls()]
+
+    def load_schedule_view(self, request):
+        """Upload the State Council's yearly schedule (core/holiday_schedule.py): errors by line, nothing
+        written on any error."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        errors: list[str] = []
+        form = ScheduleUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            if form.cleaned_data["replace"] and not self.has_delete_permission(request):
+                raise PermissionDenied
+            upload = form.cleaned_data["file"]
+            try:
+                result = schedule_load(data=upload.read(MAX_BYTES + 1), filename=upload.name,
+                                       replace=form.cleaned_data["replace"])
+            except ScheduleError as exc:
+                errors = exc.messages
+            else:
+                self.message_user(request, _(
+                    "Loaded %(total)s days for %(years)s: %(created)s new, %(updated)s changed, %(unchanged)s "
+                    "unchanged, %(removed)s removed.") % {
+                    "total": result.total, "years": ", ".join(map(str, result.years)), "created": result.created,
+                    "updated": result.updated, "unchanged": result.unchanged, "removed": result.removed,
+                }, messages.SUCCESS)
+                return redirect("admin:core_calendarday_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Load official holiday schedule"),
+            "form": form,
+            "errors": errors,
+        }
+        return TemplateResponse(request, "admin/core/calendarday/load_schedule.html", context,
+                                status=400 if errors else 200)
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(BigTableAdminMixin, ServiceLoopAdmin):
+    """The outbox: per notification and channel its state, attempts and last error. Nothing is edited here;
+    "Deliver again" puts given-up rows back in the queue (a delivered row is never sent again)."""
+
+    list_display = ("notification_id", "recipient", "subject", "channel", "status", "attempts", "last_attempt_at",
+                    "next_attempt_at", "delivered_at", "short_error")
+    list_filter = ("status", "channel")
+    list_select_related = ("notification", "notification__recipient")
+    search_fields = ("=notification__id", "=idempotency_key")
+    search_help_text = _("A notification id or an idempotency key.")
+    readonly_fields = ("notification", "channel", "idempotency_key", "status", "created_at", "attempts",
+                       "last_attempt_at", "next_attempt_at", "lease_until", "delivered_at", "last_error")
+    fields = readonly_fields
+    actions = ["deliver_again"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("recipient"))
+    def recipient(self, obj):
+        return obj.notification.recipient
+
+    @admin.display(description=_("subject"))
+    def subject(self, obj):
+        return obj.notification.subject
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj):
+        return obj.last_error[:80]
+
+    @admin.action(description=_("Deliver again (given-up or pending rows)"), permissions=["change"])
+    def deliver_again(self, request, queryset):
+        from .notifications import redeliver
+
+        ids = list(queryset.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING])
+                   .values_list("pk", flat=True))
+        count = redeliver(ids)
+        self.message_user(request, _("%(count)s deliveries queued again.") % {"count": count}, messages.SUCCESS)

@@ -9,6 +9,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import registry
 from .scoping import ScopedQuerySet
@@ -243,8 +244,8 @@ class CalendarDay(models.Model):
 
 
 class Notification(models.Model):
-    """One message to one person (通知). The row is the in-app copy; other channels deliver it too
-    (core/notifications.py)."""
+    """One message to one person (通知). The row is the in-app copy; other channels deliver it too, each
+    through its ``NotificationDelivery`` row (core/notifications.py)."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
@@ -255,7 +256,6 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    channels_sent = models.JSONField(_("delivered by"), default=list, blank=True)
     content_type = models.ForeignKey(
         ContentType, verbose_name=_("record type"), null=True, blank=True, on_delete=models.CASCADE
     )
@@ -269,6 +269,52 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind} {self.subject}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    DELIVERED = "delivered", _("delivered")
+    SKIPPED = "skipped", _("nothing to send")
+    FAILED = "failed", _("given up")
+
+
+class NotificationDelivery(models.Model):
+    """The outbox (发送队列): one row per notification and channel, written in the notification's own
+    transaction, so a delivery is never lost between a commit and a queue. A worker claims a pending row
+    with a lease (``lease_until``), sends it with the row's idempotency key (the e-mail's Message-ID, the
+    webhook's Idempotency-Key header) and records the outcome; a failure is retried later with a growing
+    delay, a lease that runs out (the worker died) frees the row for the periodic sweep."""
+
+    notification = models.ForeignKey(
+        Notification, verbose_name=_("notification"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(pgettext_lazy("notification delivery", "channel"), max_length=40)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING)
+    created_at = models.DateTimeField(_("created at"))
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    lease_token = models.CharField(_("claim"), max_length=32, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification delivery")
+        verbose_name_plural = _("notification deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "channel"], name="uniq_delivery_notification_channel"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_status_due"),
+            models.Index(fields=["delivered_at"], name="delivery_delivered_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} {self.channel} {self.status}"
 
 
 class CacheStamp(models.Model):

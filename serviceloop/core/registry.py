@@ -13,8 +13,8 @@ slot / key          what                                          filled by
 ``REQUEST_PAGE``    panels of the service request page             workorders (work orders),
                                                                    feedback (follow-ups)
 verbs               timeline verbs -> words (``add_verbs``)        core, service, workorders, feedback
-escalation hooks    called with each new SLA escalation            feedback (notifications)
-                    (``on_escalation``)
+escalation hooks    called with each new SLA escalation, in its    feedback (notifications)
+                    transaction (``on_escalation``)
 imports             Excel import specs (``add_import``)            customers, assets
 ==================  ===========================================  ==================================
 
@@ -24,9 +24,12 @@ test may call an app's ``ready()`` again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- panels
 
@@ -104,7 +107,9 @@ _ESCALATION_HOOKS: list[EscalationHook] = []
 
 
 def on_escalation(hook: EscalationHook) -> EscalationHook:
-    """Call ``hook(escalation)`` (after commit) with each new SLA escalation; usable as a decorator."""
+    """Call ``hook(escalation)`` with each new SLA escalation, inside the escalation's transaction (what the
+    hook writes, e.g. notifications and their outbox rows, commits with the escalation or not at all);
+    usable as a decorator."""
     if hook not in _ESCALATION_HOOKS:
         _ESCALATION_HOOKS.append(hook)
     return hook
@@ -120,8 +125,16 @@ def escalation_hooks() -> list[EscalationHook]:
 
 
 def run_escalation_hooks(escalation: Any) -> None:
+    """Each hook in its own savepoint: a hook that fails is rolled back and logged, the escalation and the
+    other hooks stay."""
+    from django.db import transaction
+
     for hook in escalation_hooks():
-        hook(escalation)
+        try:
+            with transaction.atomic():
+                hook(escalation)
+        except Exception:
+            log.exception("escalation %s: hook %s failed", getattr(escalation, "pk", None), hook)
 
 
 # ---------------------------------------------------------------- Excel imports

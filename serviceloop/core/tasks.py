@@ -23,8 +23,27 @@ def heartbeat() -> None:
 
 
 @db_task()
+def deliver_outbox(delivery_ids: list[int]) -> int:
+    """Deliver these outbox rows (core/notifications.py: claimed one by one with a lease, sent with their
+    idempotency key, failures retried later with a growing delay). Queued after the notification's commit,
+    by a retry, and by the sweep."""
+    from .notifications import deliver_rows
+
+    return deliver_rows(delivery_ids)
+
+
+@db_task()
 def deliver_notifications(ids: list[int]) -> int:
-    """Deliver notifications by e-mail and the other enabled channels (the in-app copy already exists)."""
+    """The pending outbox rows of these notifications (the task earlier versions queued)."""
     from .notifications import deliver
 
     return deliver(ids)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_outbox() -> int:
+    """Every minute: queue again the deliveries still pending whose task was lost or whose worker died
+    (their lease ran out)."""
+    from .notifications import sweep
+
+    return sweep()

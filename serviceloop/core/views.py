@@ -19,6 +19,7 @@ from .attachments import attachment_add
 from .downloads import file_download
 from .forms import AttachmentForm, RateLimitedAuthenticationForm
 from .models import Attachment, AuthorizationFailure, WorkerHeartbeat
+from .notifications import outbox_state
 
 
 class ServiceLoopLoginView(LoginView):
@@ -40,6 +41,7 @@ def status(request: HttpRequest) -> HttpResponse:
         "database": connection.vendor,
         "queue": "Redis" if settings.REDIS_URL else "SQLite",
         "failures": AuthorizationFailure.objects.select_related("user")[:20],
+        "outbox": outbox_state(),
         "warnings": status_warnings(),
     }
     return render(request, "core/status.html", context)
@@ -47,9 +49,12 @@ def status(request: HttpRequest) -> HttpResponse:
 
 def status_warnings() -> list[str]:
     """Warnings from other parts of the system; empty when all is well."""
+    from .models import CalendarDay
     from .workcalendar import calendar_warnings
 
-    return calendar_warnings(timezone.localdate())
+    today = timezone.localdate()
+    entered = CalendarDay.objects.filter(date__year__in=[today.year, today.year + 1]).dates("date", "year")
+    return calendar_warnings(today, entered_years=[d.year for d in entered])
 
 
 def _subject(request: HttpRequest, content_type_id: int, object_id: int) -> tuple[type, int]:

@@ -3,19 +3,28 @@ company holidays and make-up days from the database, working hours per day, and 
 
 All arithmetic is done in the calendar's local time zone (Asia/Shanghai); inputs and outputs are
 aware datetimes (stored in UTC by Django). Years the ``chinesecalendar`` package does not cover
-fall back to "Monday to Friday" plus the database's days, and the status page warns about it.
+fall back to "Monday to Friday without the public holidays the law fixes" (``holidays_fixed_by_law``:
+New Year, Spring Festival, Qingming, Labour Day, Dragon Boat, Mid-Autumn and National Day, the lunar
+ones from ``lunar_python``) plus the database's days. The State Council's yearly schedule (extra days
+off, make-up working days 调休) is not known then: the status page warns until it is entered
+(admin: company calendar days, "Load official schedule"; ``manage.py load_holiday_schedule``).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from lunar_python import Lunar
 
+log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_DAYS_SCANNED = 3660  # ten years: beyond that a target is unreachable (a calendar with no working time)
 
@@ -56,19 +65,84 @@ def statutory_data_covers(day: date) -> bool:
     return first <= day.year <= last
 
 
-def calendar_warnings(today: date) -> list[str]:
-    """What the status page says when the statutory data runs out this year or next."""
+# 《全国年节及纪念日放假办法》 as amended by the State Council on 2024-11-10 (in force since 2025-01-01):
+# the days off for everyone that the law itself fixes. The yearly schedule (which weekdays are added to
+# make a holiday block, which weekends are worked instead: 调休) is published each year and is not here.
+LAW_IN_FORCE_FROM = 2025
+HOLIDAY_LABELS = {  # the codes are chinesecalendar's Holiday names
+    "new_years_day": gettext_lazy("New Year's Day"),
+    "spring_festival": gettext_lazy("Spring Festival"),
+    "tomb_sweeping_day": gettext_lazy("Qingming Festival"),
+    "labour_day": gettext_lazy("Labour Day"),
+    "dragon_boat_festival": gettext_lazy("Dragon Boat Festival"),
+    "mid_autumn_festival": gettext_lazy("Mid-Autumn Festival"),
+    "national_day": gettext_lazy("National Day"),
+}
+
+
+@functools.cache
+def holidays_fixed_by_law(year: int) -> dict[date, str]:
+    """The public holidays the law fixes in ``year``: date -> holiday code (``HOLIDAY_LABELS``).
+
+    New Year's Day 1-1; Spring Festival 4 days (New Year's Eve 除夕 and the first three days of the
+    first lunar month); Qingming 1 day (the day of the solar term 清明); Labour Day 5-1 and 5-2; Dragon
+    Boat 1 day (5th of the 5th lunar month); Mid-Autumn 1 day (15th of the 8th lunar month); National
+    Day 10-1 to 10-3. Where two fall on one day (Mid-Autumn on 10-1), the day is listed once.
+    """
+    days: dict[date, str] = {}
+
+    def add(day: date, code: str) -> None:
+        days.setdefault(day, code)
+
+    add(date(year, 1, 1), "new_years_day")
+    add(date(year, 5, 1), "labour_day")
+    add(date(year, 5, 2), "labour_day")
+    for d in (1, 2, 3):
+        add(date(year, 10, d), "national_day")
+    try:
+        new_year = _solar(Lunar.fromYmd(year, 1, 1).getSolar())
+        for offset in range(-1, 3):  # 除夕 (the day before the lunar new year, 29th or 30th) .. 初三
+            add(new_year + timedelta(days=offset), "spring_festival")
+        qingming = _solar(Lunar.fromYmd(year, 1, 1).getJieQiTable()["清明"])
+        if qingming.year == year:
+            add(qingming, "tomb_sweeping_day")
+        add(_solar(Lunar.fromYmd(year, 5, 5).getSolar()), "dragon_boat_festival")
+        add(_solar(Lunar.fromYmd(year, 8, 15).getSolar()), "mid_autumn_festival")
+    except (ValueError, KeyError, IndexError, OverflowError):  # a year the lunar tables do not reach
+        log.warning("no lunar holidays for %s: the fixed solar days only", year)
+    return dict(sorted(days.items()))
+
+
+def _solar(solar) -> date:
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+def law_holiday(day: date) -> str | None:
+    """The code of the public holiday the law fixes on ``day`` (years the law in its form applies to)."""
+    if day.year < LAW_IN_FORCE_FROM:
+        return None
+    return holidays_fixed_by_law(day.year).get(day)
+
+
+def calendar_warnings(today: date, entered_years: Iterable[int] = ()) -> list[str]:
+    """What the status page says when the statutory data runs out this year or next and that year's
+    official schedule has not been entered (``entered_years``: years with company calendar days)."""
     _first, last = statutory_years()
-    if today.year + 1 > last:
-        return [
-            _(
-                "The Chinese holiday data covers the years up to %(last)s only. Deadlines after that count "
-                "Monday to Friday plus the company days entered in the calendar: enter next year's statutory "
-                "holidays and make-up days, or update the chinesecalendar package."
-            )
-            % {"last": last}
-        ]
-    return []
+    entered = set(entered_years)
+    missing = [year for year in (today.year, today.year + 1) if year > last and year not in entered]
+    if not missing:
+        return []
+    return [
+        _(
+            "The Chinese holiday data covers the years up to %(last)s only. For %(years)s the working days are "
+            "Monday to Friday without the public holidays fixed by law (New Year, Spring Festival, Qingming, "
+            "Labour Day, Dragon Boat, Mid-Autumn, National Day); the extra days off and the make-up working "
+            "days (调休) of the State Council's yearly schedule are unknown until they are entered: load the "
+            "official schedule (admin: company calendar days, or manage.py load_holiday_schedule), or update "
+            "the chinesecalendar package."
+        )
+        % {"last": last, "years": ", ".join(str(y) for y in missing)}
+    ]
 
 
 @dataclass(frozen=True)
@@ -96,6 +170,8 @@ class CalendarSpec:
             return self.overrides[day]
         if statutory_data_covers(day):
             return bool(chinese_calendar.is_workday(day))
+        if law_holiday(day) is not None:
+            return False
         return day.weekday() < 5
 
     def windows(self, day: date) -> list[tuple[datetime, datetime]]:

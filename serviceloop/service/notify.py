@@ -1,8 +1,9 @@
-"""Who hears about a request's steps (SPEC §3: received, plan decided). Sent after commit."""
+"""Who hears about a request's steps (SPEC §3: received, plan decided). Written in the step's own
+transaction, with their outbox rows (core/notifications.py): they commit with the step or not at all, and
+the other channels deliver them after the commit."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,7 @@ def request_received(service_request: ServiceRequest) -> None:
                   _("Request %(number)s received") % {"number": service_request.number},
                   _("We received your request “%(title)s”. The service desk will answer you shortly.")
                   % {"title": service_request.title})
-    transaction.on_commit(send)
+    send()
 
 
 def plan_decided(service_request: ServiceRequest) -> None:
@@ -33,7 +34,7 @@ def plan_decided(service_request: ServiceRequest) -> None:
                   _("Service plan for %(number)s: %(plan)s") % {"number": service_request.number,
                                                                  "plan": service_request.get_plan_display()},
                   (service_request.plan_note or "") + "\n" + _("Please confirm the plan in the portal or tell the desk."))
-    transaction.on_commit(send)
+    send()
 
 
 def request_resolved(service_request: ServiceRequest) -> None:
@@ -42,4 +43,4 @@ def request_resolved(service_request: ServiceRequest) -> None:
             _send(service_request, "request_resolved",
                   _("Request %(number)s is resolved") % {"number": service_request.number},
                   service_request.resolution + "\n" + _("Please confirm the resolution and rate our service."))
-    transaction.on_commit(send)
+    send()

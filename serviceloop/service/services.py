@@ -700,7 +700,7 @@ def _escalation_record(service_request: ServiceRequest, deadline: AtRisk, level:
                 data={"target": deadline.target, "level": level, "breached": deadline.breached,
                       "due_at": deadline.due_at.isoformat() if deadline.due_at else None},
             )
-            transaction.on_commit(lambda: _notify(escalation))
+            _notify(escalation)  # in this transaction: the notification's outbox rows commit with the escalation
     except IntegrityError:  # another worker recorded it first
         return None
     return escalation

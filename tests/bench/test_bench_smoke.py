@@ -8,6 +8,7 @@
 """
 
 import json
+import os
 import subprocess
 import sys
 from argparse import Namespace
@@ -49,6 +50,30 @@ def test_generate_and_run_the_tools(tmp_path):
     assert payload["api"]["inprocess"]["n"] == 3
     assert payload["api"]["http"]["ok"] == 12 and payload["api"]["http"]["errors"] == 0
     assert (tmp_path / "explain-requests-sqlite-smoke.txt").read_text().count("### ") >= 11
+
+
+LOGIN_PROBE = """
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+print("cache table:", "serviceloop_cache" in connection.introspection.table_names())
+response = Client().post("/accounts/login/", {"username": "bench_hq", "password": "wrong"})
+print("login status:", response.status_code)
+"""
+
+
+def test_the_generated_database_has_the_cache_table_so_login_works(tmp_path):
+    """Logging in reads the login-failure counters from the database cache: the generator must create its table."""
+    db = tmp_path / "bench.sqlite3"
+    _run("bench/generate.py", "--db", "sqlite", "--units", "10", "--requests", "0", "--sqlite-path", str(db))
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(DATABASE_URL=f"sqlite:///{db}", DJANGO_SETTINGS_MODULE="serviceloop.settings", DEBUG="false")
+    done = subprocess.run([sys.executable, "-c", LOGIN_PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cache table: True" in done.stdout
+    assert "login status: 200" in done.stdout  # the form answers (wrong password), not a 500
 
 
 @pytest.mark.django_db

@@ -12,13 +12,14 @@ from django.urls import reverse
 
 from serviceloop.accounts.tests.factories import UserFactory
 from serviceloop.core import notifications
-from serviceloop.core.models import Notification
+from serviceloop.core.models import Notification, NotificationDelivery
 from serviceloop.core.notifications import (
     Channel,
     WebhookChannel,
     deliver,
     inbox,
     mark_read,
+    message_id,
     notify,
     unread_count,
 )
@@ -33,7 +34,7 @@ WEBHOOK = "serviceloop.core.notifications.WebhookChannel"
 class BrokenChannel(Channel):
     name = "broken"
 
-    def send(self, notification):
+    def send(self, notification, *, idempotency_key):
         raise ConnectionError("gateway down")
 
 
@@ -41,9 +42,13 @@ class RecordingChannel(Channel):
     name = "recording"
     sent: list[int] = []
 
-    def send(self, notification):
+    def send(self, notification, *, idempotency_key):
         RecordingChannel.sent.append(notification.pk)
         return True
+
+
+def _status(notification, channel):
+    return NotificationDelivery.objects.get(notification=notification, channel=channel).status
 
 
 BROKEN = f"{__name__}.BrokenChannel"
@@ -101,8 +106,12 @@ def test_email_goes_out_after_commit_and_is_recorded(people, settings, django_ca
     message = mail.outbox[0]
     assert (message.to, message.subject) == (["ann@example.com"], "SLA")
     assert "Due soon" in message.body and "https://service.example.com/service/requests/1/" in message.body
-    assert Notification.objects.get(recipient=people["ann"]).channels_sent == ["email"]
-    assert Notification.objects.get(recipient=people["mute"]).channels_sent == []  # no address: not sent
+    ann = Notification.objects.get(recipient=people["ann"])
+    delivery = ann.deliveries.get()
+    assert (delivery.channel, delivery.status, delivery.attempts) == ("email", "delivered", 1)
+    assert delivery.delivered_at is not None
+    assert message.extra_headers["Message-ID"] == message_id(delivery.idempotency_key)  # the idempotency key
+    assert _status(Notification.objects.get(recipient=people["mute"]), "email") == "skipped"  # no address
 
 
 def test_a_failing_channel_does_not_stop_the_others(people, settings, django_capture_on_commit_callbacks):
@@ -112,7 +121,9 @@ def test_a_failing_channel_does_not_stop_the_others(people, settings, django_cap
     assert len(mail.outbox) == 2
     assert sorted(RecordingChannel.sent) == sorted(r.pk for r in rows)
     for row in Notification.objects.all():
-        assert row.channels_sent == ["email", "recording"]
+        assert (_status(row, "email"), _status(row, "recording")) == ("delivered", "delivered")
+        broken = row.deliveries.get(channel="broken")
+        assert (broken.status, broken.attempts, broken.last_error) == ("pending", 1, "ConnectionError: gateway down")
 
 
 def test_delivery_is_not_repeated_for_a_channel_already_done(people, settings):
@@ -129,31 +140,36 @@ def test_webhook_refuses_a_url_that_is_not_http(people, settings):
     for url in ("file:///etc/passwd", "ftp://example.com/x", "javascript:alert(1)"):
         settings.NOTIFICATION_WEBHOOK_URL = url
         with mock.patch("urllib.request.urlopen") as urlopen, pytest.raises(ValueError):
-            WebhookChannel().send(row)
+            WebhookChannel().send(row, idempotency_key="k")
         urlopen.assert_not_called()
     settings.NOTIFICATION_CHANNELS = [WEBHOOK]
     settings.NOTIFICATION_WEBHOOK_URL = "file:///etc/passwd"
+    (row,) = notify(recipients=[people["ann"]], kind="test", subject="Hook")
     assert deliver([row.pk]) == 0
-    assert Notification.objects.get(pk=row.pk).channels_sent == []
+    delivery = row.deliveries.get()
+    assert delivery.status == "pending" and "http(s) URL" in delivery.last_error
 
 
 def test_webhook_posts_json_to_an_http_url(people, settings):
     settings.NOTIFICATION_CHANNELS = [WEBHOOK]
     settings.NOTIFICATION_WEBHOOK_URL = "https://bridge.example.com/hook"
     (row,) = notify(recipients=[people["ann"]], kind="test", subject="Hook", body="B", url="/x/")
+    key = row.deliveries.get().idempotency_key
     with mock.patch("urllib.request.urlopen") as urlopen:
         assert deliver([row.pk]) == 1
     request = urlopen.call_args.args[0]
     assert request.full_url == "https://bridge.example.com/hook"
-    assert json.loads(request.data) == {"to": "ann", "phone": "", "subject": "Hook", "body": "B", "url": "/x/"}
-    assert Notification.objects.get(pk=row.pk).channels_sent == ["webhook"]
+    assert json.loads(request.data) == {"to": "ann", "phone": "", "subject": "Hook", "body": "B", "url": "/x/",
+                                        "idempotency_key": key}
+    assert request.get_header("Idempotency-key") == key
+    assert _status(row, "webhook") == "delivered"
 
 
 def test_webhook_without_a_url_sends_nothing(people, settings):
     settings.NOTIFICATION_WEBHOOK_URL = ""
     settings.NOTIFICATION_CHANNELS = []
     (row,) = notify(recipients=[people["ann"]], kind="test", subject="Hook")
-    assert WebhookChannel().send(row) is False
+    assert WebhookChannel().send(row, idempotency_key="k") is False
 
 
 def test_unread_count_inbox_and_mark_read_are_per_person(people, settings):
@@ -364,4 +380,4 @@ def test_a_handler_failure_never_stops_the_escalation(cast, policy, managers, dj
             django_capture_on_commit_callbacks(execute=True):
         created = sla_escalate(now=_sh(2026, 11, 19, 11, 0))
     assert len(created) == 1 and Escalation.objects.count() == 1
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(kind__startswith="sla").exists()

@@ -102,7 +102,7 @@ def test_naive_datetimes_are_refused():
 def test_a_year_beyond_the_package_falls_back_to_weekdays_and_warns():
     _first, last = statutory_years()
     beyond = last + 1
-    monday = next(date(beyond, 1, d) for d in range(1, 8) if date(beyond, 1, d).weekday() == 0)
+    monday = next(date(beyond, 1, d) for d in range(2, 9) if date(beyond, 1, d).weekday() == 0)
     assert OFFICE.is_working_day(monday)
     assert not OFFICE.is_working_day(monday + timedelta(days=5))  # Saturday
     assert calendar_warnings(date(last, 11, 1))  # next year is not covered: warn now
@@ -163,3 +163,85 @@ def test_pausing_never_makes_a_deadline_earlier(start, target, pause_at, pause_l
     else:
         paused = add_working_time(p1, target - used_before_pause, OFFICE)
     assert paused >= plain
+
+
+# ------------------------------------------------------------------ past the package: the law's holidays
+# (the new names are imported inside the tests, so each test fails on its own against the code before them)
+
+def _beyond() -> int:
+    return statutory_years()[1] + 1
+
+
+def test_new_years_day_2027_is_not_a_working_day():
+    # 2027-01-01 is a Friday; chinesecalendar 1.11 stops at 2026, so this is the fallback's answer
+    assert not OFFICE.is_working_day(date(2027, 1, 1))
+    assert OFFICE.is_working_day(date(2027, 1, 4))
+    assert add_working_time(sh(2026, 12, 31, 17, 0), H, OFFICE) == sh(2027, 1, 4, 9, 0)
+
+
+def test_spring_festival_in_the_fallback_year_is_a_holiday():
+    from serviceloop.core.workcalendar import holidays_fixed_by_law
+
+    year = _beyond()
+    law = holidays_fixed_by_law(year)
+    spring = sorted(d for d, code in law.items() if code == "spring_festival")
+    assert len(spring) == 4 and spring[-1] - spring[0] == timedelta(days=3)  # 除夕 + 初一 .. 初三
+    for day in spring:
+        assert not OFFICE.is_working_day(day), day
+    if year == 2027:  # lunar new year 2027-02-06 (a Saturday): 除夕 Friday 02-05 is off, Tuesday 02-09 works
+        assert spring == [date(2027, 2, 5), date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8)]
+        assert OFFICE.is_working_day(date(2027, 2, 9))
+        assert law[date(2027, 4, 5)] == "tomb_sweeping_day"  # the solar term 清明
+        assert law[date(2027, 6, 9)] == "dragon_boat_festival"
+        assert law[date(2027, 9, 15)] == "mid_autumn_festival"
+
+
+def test_the_fallback_year_has_the_thirteen_days_of_the_law():
+    from serviceloop.core.workcalendar import HOLIDAY_LABELS, holidays_fixed_by_law
+
+    law = holidays_fixed_by_law(_beyond())
+    counts = {code: list(law.values()).count(code) for code in HOLIDAY_LABELS}
+    # Mid-Autumn can fall on National Day (10-1..10-3): then the day counts once
+    assert counts["mid_autumn_festival"] in (0, 1)
+    counts.pop("mid_autumn_festival")
+    assert counts == {"new_years_day": 1, "spring_festival": 4, "tomb_sweeping_day": 1, "labour_day": 2,
+                      "dragon_boat_festival": 1, "national_day": 3}
+    for day in law:
+        assert not OFFICE.is_working_day(day)
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_law_days_agree_with_the_official_schedules_the_package_has(year):
+    """The lunar arithmetic checked against years the State Council published (the law as amended in 2024)."""
+    import chinese_calendar
+
+    from serviceloop.core.workcalendar import holidays_fixed_by_law
+
+    law = holidays_fixed_by_law(year)
+    assert len(law) == 13
+    for day, code in law.items():
+        assert chinese_calendar.get_holiday_detail(day) == (True, chinese_calendar.Holiday[code].value), day
+
+
+def test_make_up_days_of_the_fallback_year_are_unknown_weekends_stay_off():
+    from serviceloop.core.workcalendar import law_holiday
+
+    year = _beyond()
+    saturday = next(date(year, 2, d) for d in range(1, 8) if date(year, 2, d).weekday() == 5)
+    assert not OFFICE.is_working_day(saturday)
+    assert OFFICE.is_working_day(saturday + timedelta(days=2)) or law_holiday(saturday + timedelta(days=2))
+    warning = calendar_warnings(date(year - 1, 12, 1))[0]
+    assert "调休" in warning and str(year) in warning
+    assert calendar_warnings(date(year - 1, 12, 1), entered_years=[year]) == []
+
+
+@pytest.mark.django_db
+def test_sla_deadlines_skip_the_law_holidays_of_the_fallback_year():
+    """The SLA clocks use core.workcalendar's spec (calendar_cache) and its day table (service.sla.clock)."""
+    from serviceloop.core.calendar_cache import spec_for_calendar
+    from serviceloop.service.sla.clock import WorkingTime
+
+    spec = spec_for_calendar(None)
+    clock = WorkingTime(spec)
+    assert clock.add(sh(2026, 12, 31, 17, 0), H) == sh(2027, 1, 4, 9, 0)
+    assert clock.between(sh(2027, 1, 1, 0, 0), sh(2027, 1, 4, 0, 0)) == timedelta(0)
