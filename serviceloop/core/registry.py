@@ -103,38 +103,43 @@ def verbs() -> dict[str, Any]:
 # ---------------------------------------------------------------- escalation hooks
 
 EscalationHook = Callable[[Any], None]
-_ESCALATION_HOOKS: list[EscalationHook] = []
+_ESCALATION_HOOKS: list[tuple[EscalationHook, bool]] = []  # (hook, takes the whole batch)
 
 
-def on_escalation(hook: EscalationHook) -> EscalationHook:
-    """Call ``hook(escalation)`` with each new SLA escalation, inside the escalation's transaction (what the
-    hook writes, e.g. notifications and their outbox rows, commits with the escalation or not at all);
-    usable as a decorator."""
-    if hook not in _ESCALATION_HOOKS:
-        _ESCALATION_HOOKS.append(hook)
+def on_escalation(hook: EscalationHook, *, batch: bool = False) -> EscalationHook:
+    """Call ``hook(escalation)`` with each new SLA escalation — or, with ``batch=True``,
+    ``hook(escalations)`` once with all the escalations one run records together (a backlog of
+    thousands: one notification per recipient instead of one per escalation) — inside the escalations'
+    transaction (what the hook writes, e.g. notifications and their outbox rows, commits with them or
+    not at all); usable as a decorator."""
+    if all(known != hook for known, _batch in _ESCALATION_HOOKS):  # == : bound methods are new objects
+        _ESCALATION_HOOKS.append((hook, batch))
     return hook
 
 
 def remove_escalation_hook(hook: EscalationHook) -> None:
-    if hook in _ESCALATION_HOOKS:
-        _ESCALATION_HOOKS.remove(hook)
+    _ESCALATION_HOOKS[:] = [(known, batch) for known, batch in _ESCALATION_HOOKS if known != hook]
 
 
 def escalation_hooks() -> list[EscalationHook]:
-    return list(_ESCALATION_HOOKS)
+    return [hook for hook, _batch in _ESCALATION_HOOKS]
 
 
-def run_escalation_hooks(escalation: Any) -> None:
-    """Each hook in its own savepoint: a hook that fails is rolled back and logged, the escalation and the
-    other hooks stay."""
+def run_escalation_hooks(escalations: Any) -> None:
+    """The hooks for one escalation or a list of them, in order. Each call in its own savepoint: a hook
+    that fails is rolled back and logged, the escalations and the other hooks stay."""
     from django.db import transaction
 
-    for hook in escalation_hooks():
-        try:
-            with transaction.atomic():
-                hook(escalation)
-        except Exception:
-            log.exception("escalation %s: hook %s failed", getattr(escalation, "pk", None), hook)
+    batch_of = list(escalations) if isinstance(escalations, list | tuple) else [escalations]
+    if not batch_of:
+        return
+    for hook, batch in list(_ESCALATION_HOOKS):
+        for argument in ([batch_of] if batch else batch_of):
+            try:
+                with transaction.atomic():
+                    hook(argument)
+            except Exception:
+                log.exception("escalations %s: hook %s failed", [getattr(e, "pk", None) for e in batch_of][:10], hook)
 
 
 # ---------------------------------------------------------------- Excel imports

@@ -16,7 +16,7 @@ class FeedbackConfig(AppConfig):
             steps,  # noqa: F401 (steps: the follow-up call and the rating on a request)
         )
 
-        registry.on_escalation(handlers.notify_escalation)
+        registry.on_escalation(handlers.notify_escalations, batch=True)
         registry.add_verbs(handlers.VERB_LABELS)
         registry.add_panel(registry.REQUEST_PAGE, "follow_ups", selectors.follow_ups_of, order=20,
                            template="feedback/partials/request_follow_ups.html")

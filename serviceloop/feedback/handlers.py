@@ -1,7 +1,8 @@
 """Reactions to events of other apps, registered in core.registry when Django starts (FeedbackConfig.ready):
 
-- SLA escalations (core.registry.on_escalation) notify the service managers of the
-  request's branch (and headquarters), or the general manager's office;
+- SLA escalations (core.registry.on_escalation, a batch hook) notify the service managers of the
+  request's branch (and headquarters), or the general manager's office: one notification per
+  recipient and run;
 - the timeline verbs of this app get their labels.
 """
 
@@ -29,45 +30,91 @@ def request_url(request: Any) -> str:
     return f"/service/requests/{request.pk}/"
 
 
-def escalation_recipients(escalation: Any) -> list[Any]:
-    from serviceloop.accounts.roles import GM_OFFICE, SERVICE_MANAGER
-    from serviceloop.core.notifications import users_with_role
-    from serviceloop.service.choices import EscalationLevel
-
-    if escalation.level == EscalationLevel.GM_OFFICE:
-        return users_with_role(GM_OFFICE)
-    return users_with_role(SERVICE_MANAGER, branch=escalation.service_request.customer.branch)
+DIGEST_LINES = 30  # escalations listed in one digest notification; the rest are counted
 
 
 def notify_escalation(escalation: Any) -> None:
-    """“SLA about to breach” / “SLA breached”, with the request number, target and deadline."""
-    from serviceloop.core.notifications import notify
-    from serviceloop.service.choices import SlaTarget
+    """One escalation's notification (the batch hook with a batch of one)."""
+    notify_escalations([escalation])
+
+
+def notify_escalations(escalations: list[Any]) -> None:
+    """“SLA about to breach” / “SLA breached” to the service managers of each request's branch (and
+    headquarters) or the general manager's office: one notification per recipient and run — the
+    escalation's own message when a person has one, a digest listing them when a backlog gives them many.
+    """
+    from serviceloop.accounts.roles import GM_OFFICE, SERVICE_MANAGER
+    from serviceloop.core.notifications import notify, users_with_role
+    from serviceloop.service.choices import EscalationLevel
     from serviceloop.service.models import Escalation
 
     try:
-        escalation = Escalation.objects.select_related("service_request", "service_request__customer",
-                                                       "service_request__customer__branch").get(pk=escalation.pk)
-        service_request = escalation.service_request
-        with override(settings.LANGUAGE_CODE):  # stored text: in the site's language
-            values = {
-                "number": service_request.number,
-                "target": SlaTarget(escalation.target).label,
-                "deadline": timezone.localtime(escalation.due_at).strftime("%Y-%m-%d %H:%M")
-                if escalation.due_at else "-",
-                "customer": service_request.customer.name,
-                "title": service_request.title,
-            }
-            if escalation.breached:
-                subject = _("SLA breached: %(number)s") % values
-                body = _("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” was due "
-                         "%(deadline)s.") % values
+        rows = list(Escalation.objects.select_related("service_request", "service_request__customer",
+                                                      "service_request__customer__branch")
+                    .filter(pk__in=[e.pk for e in escalations]).order_by("pk"))
+        people: dict[Any, list[Any]] = {}  # whose managers -> users (one query per branch and level)
+        mine: dict[int, list[Any]] = {}  # recipient id -> their escalations
+        users: dict[int, Any] = {}
+        for escalation in rows:
+            if escalation.level == EscalationLevel.GM_OFFICE:
+                key = ("gm",)
             else:
-                subject = _("SLA about to breach: %(number)s") % values
-                body = _("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” is due "
-                         "%(deadline)s.") % values
-        notify(recipients=escalation_recipients(escalation),
-               kind="sla_breached" if escalation.breached else "sla_at_risk",
-               subject=subject, body=body, url=request_url(service_request), obj=service_request)
+                key = ("branch", escalation.service_request.customer.branch_id)
+            if key not in people:
+                people[key] = (users_with_role(GM_OFFICE) if key == ("gm",) else
+                               users_with_role(SERVICE_MANAGER, branch=escalation.service_request.customer.branch))
+            for user in people[key]:
+                users[user.pk] = user
+                mine.setdefault(user.pk, []).append(escalation)
+        by_batch: dict[tuple[int, ...], list[Any]] = {}  # the same escalations -> one notify() for them all
+        for user_id, theirs in mine.items():
+            by_batch.setdefault(tuple(e.pk for e in theirs), []).append(users[user_id])
+        for recipients in by_batch.values():
+            theirs = mine[recipients[0].pk]
+            with override(settings.LANGUAGE_CODE):  # stored text: in the site's language
+                message = _one(theirs[0]) if len(theirs) == 1 else _digest(theirs)
+            notify(recipients=recipients, **message)
     except Exception:  # a notification problem never stops the escalation run
-        log.exception("escalation %s: notification failed", getattr(escalation, "pk", None))
+        log.exception("escalations %s: notification failed", [getattr(e, "pk", None) for e in escalations][:10])
+
+
+def _values(escalation: Any) -> dict[str, str]:
+    from serviceloop.service.choices import SlaTarget
+
+    service_request = escalation.service_request
+    return {
+        "number": service_request.number,
+        "target": str(SlaTarget(escalation.target).label),
+        "deadline": timezone.localtime(escalation.due_at).strftime("%Y-%m-%d %H:%M") if escalation.due_at else "-",
+        "customer": service_request.customer.name,
+        "title": service_request.title,
+    }
+
+
+def _one(escalation: Any) -> dict[str, Any]:
+    values = _values(escalation)
+    if escalation.breached:
+        subject = _("SLA breached: %(number)s") % values
+        body = _("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” was due "
+                 "%(deadline)s.") % values
+    else:
+        subject = _("SLA about to breach: %(number)s") % values
+        body = _("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” is due "
+                 "%(deadline)s.") % values
+    return {"kind": "sla_breached" if escalation.breached else "sla_at_risk", "subject": subject, "body": body,
+            "url": request_url(escalation.service_request), "obj": escalation.service_request}
+
+
+def _digest(escalations: list[Any]) -> dict[str, Any]:
+    breached = sum(1 for e in escalations if e.breached)
+    counts = {"count": len(escalations), "breached": breached}
+    subject = _("SLA: %(count)s escalations, %(breached)s breached") % counts
+    lines = []
+    for escalation in escalations[:DIGEST_LINES]:
+        line = (_("%(number)s (%(customer)s): “%(target)s” was due %(deadline)s") if escalation.breached
+                else _("%(number)s (%(customer)s): “%(target)s” is due %(deadline)s"))
+        lines.append(line % _values(escalation))
+    if len(escalations) > DIGEST_LINES:
+        lines.append(_("… and %(more)s more: see the service queue.") % {"more": len(escalations) - DIGEST_LINES})
+    return {"kind": "sla_breached" if breached else "sla_at_risk", "subject": subject, "body": "\n".join(lines),
+            "url": "/service/?breached=1" if breached else "/service/"}

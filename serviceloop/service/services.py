@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ from serviceloop.core import registry
 from serviceloop.core.concurrency import check_version, save_versioned
 from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param, prefetch_rows
 from serviceloop.core.gcpause import gc_paused
+from serviceloop.core.models import TimelineEvent
 from serviceloop.core.numbering import next_number
 from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import record_event
@@ -675,16 +677,50 @@ def sla_escalate(*, now: datetime | None = None, threshold: float = ESCALATE_BEL
             if not todo:
                 continue
             requests = ServiceRequest.objects.defer(*DEFERRED_TEXTS).in_bulk({row.pk for row, _r, _l in todo})
-            for row, risk, level in todo:
-                service_request = requests.get(row.pk)
-                if service_request is None:  # deleted meanwhile
-                    continue
-                escalation = _escalation_record(service_request, risk, level, now)
-                if escalation is not None:
-                    created.append(escalation)
+            todo = [(requests[row.pk], risk, level) for row, risk, level in todo if row.pk in requests]  # not deleted
+            created.extend(_escalations_record(todo, now))
         if stale:
             ServiceRequest.objects.bulk_update(stale, ["sla_due_at", "sla_breached"])
     return created
+
+
+def _escalations_record(todo: list[tuple[ServiceRequest, AtRisk, str]], now: datetime) -> list[Escalation]:
+    """A chunk's escalations in one transaction: one INSERT for the escalations, one for their timeline
+    entries, the hooks once with the whole batch (one notification per recipient). Another worker that
+    recorded one of them first makes the batch fall back to one transaction per escalation."""
+    if not todo:
+        return []
+    try:
+        with transaction.atomic():
+            escalations = Escalation.objects.bulk_create([
+                Escalation(service_request=service_request, target=risk.target, level=level, at=now,
+                           due_at=risk.due_at, breached=risk.breached)
+                for service_request, risk, level in todo
+            ])
+            if any(e.pk is None for e in escalations):  # a backend that returns no ids: read them back
+                by_key = {(e.service_request_id, e.target, e.level): e.pk for e in Escalation.objects.filter(
+                    service_request_id__in={e.service_request_id for e in escalations}, at=now)}
+                for e in escalations:
+                    e.pk = by_key[(e.service_request_id, e.target, e.level)]
+            request_type = ContentType.objects.get_for_model(ServiceRequest)
+            TimelineEvent.objects.bulk_create([
+                TimelineEvent(content_type=request_type, object_id=service_request.pk, actor=None, at=now,
+                              verb="escalated", note=_escalation_note(risk, level), data=_escalation_data(risk, level))
+                for service_request, risk, level in todo
+            ])
+            registry.run_escalation_hooks(escalations)  # the notifications' outbox rows commit with them
+    except IntegrityError:  # another worker recorded some of them meanwhile: each on its own
+        escalations = [e for e in (_escalation_record(r, risk, level, now) for r, risk, level in todo) if e]
+    return escalations
+
+
+def _escalation_note(deadline: AtRisk, level: str) -> str:
+    return f"{SlaTarget(deadline.target).label} → {EscalationLevel(level).label}"
+
+
+def _escalation_data(deadline: AtRisk, level: str) -> dict[str, Any]:
+    return {"target": deadline.target, "level": level, "breached": deadline.breached,
+            "due_at": deadline.due_at.isoformat() if deadline.due_at else None}
 
 
 def _escalation_record(service_request: ServiceRequest, deadline: AtRisk, level: str, now: datetime) -> Escalation | None:
@@ -694,12 +730,8 @@ def _escalation_record(service_request: ServiceRequest, deadline: AtRisk, level:
                 service_request=service_request, target=deadline.target, level=level, at=now, due_at=deadline.due_at,
                 breached=deadline.breached,
             )
-            record_event(
-                service_request, actor=None, verb="escalated",
-                note=f"{SlaTarget(deadline.target).label} → {EscalationLevel(level).label}",
-                data={"target": deadline.target, "level": level, "breached": deadline.breached,
-                      "due_at": deadline.due_at.isoformat() if deadline.due_at else None},
-            )
+            record_event(service_request, actor=None, verb="escalated", note=_escalation_note(deadline, level),
+                         data=_escalation_data(deadline, level))
             _notify(escalation)  # in this transaction: the notification's outbox rows commit with the escalation
     except IntegrityError:  # another worker recorded it first
         return None

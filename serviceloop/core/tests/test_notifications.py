@@ -322,9 +322,9 @@ def _request_at_nine(cast, **kwargs):
 
 def test_the_escalation_handler_is_registered_at_startup():
     from serviceloop.core import registry
-    from serviceloop.feedback.handlers import notify_escalation
+    from serviceloop.feedback.handlers import notify_escalations
 
-    assert registry.escalation_hooks().count(notify_escalation) == 1
+    assert registry.escalation_hooks().count(notify_escalations) == 1
 
 
 def test_about_to_breach_notifies_the_branch_and_hq_service_managers(cast, policy, managers,
@@ -343,6 +343,57 @@ def test_about_to_breach_notifies_the_branch_and_hq_service_managers(cast, polic
     assert row.object_id == request.pk
 
 
+def _backlog(cast, n_east: int, n_south: int) -> None:
+    from serviceloop.service.tests.factories import frozen, new_request
+
+    with frozen(_sh(2026, 11, 19, 9, 0)):
+        for _i in range(n_east):
+            new_request(actor=cast.desk, customer=cast.customer_a)
+        for _i in range(n_south):
+            new_request(actor=cast.desk, customer=cast.customer_b)
+
+
+def _escalate_backlog(when):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from serviceloop.service.services import sla_escalate
+
+    with CaptureQueriesContext(connection) as queries:
+        created = sla_escalate(now=when)
+    return created, len(queries)
+
+
+def test_a_backlog_is_escalated_in_batches_with_one_notification_per_recipient(cast, policy, managers, settings):
+    """After the worker was down, thousands of escalations at once: a few INSERTs per chunk, not a
+    transaction and four queries per escalation, and each manager gets one digest, not one per request."""
+    from serviceloop.core.timeline import events_for
+    from serviceloop.service.models import Escalation, ServiceRequest
+
+    _backlog(cast, 3, 2)
+    few, few_queries = _escalate_backlog(_sh(2026, 11, 19, 11, 0))
+    assert len(few) == 5
+    Escalation.objects.all().delete()
+    Notification.objects.all().delete()
+    _backlog(cast, 30, 20)
+    many, many_queries = _escalate_backlog(_sh(2026, 11, 19, 11, 0))
+    assert len(many) == 55 and Escalation.objects.count() == 55
+    assert many_queries <= few_queries + 2, (few_queries, many_queries)  # does not grow with the backlog
+    rows = Notification.objects.filter(kind="sla_breached")
+    per_person = {r.recipient.username: r for r in rows}
+    assert sorted(per_person) == ["east_mgr", "manager", "south_mgr"] and rows.count() == 3  # one each
+    assert per_person["manager"].subject == "SLA: 55 escalations, 55 breached"  # HQ sees every branch
+    assert per_person["east_mgr"].subject == "SLA: 33 escalations, 33 breached"
+    assert per_person["south_mgr"].subject == "SLA: 22 escalations, 22 breached"
+    assert per_person["east_mgr"].body.count("\n") == 30 and "and 3 more" in per_person["east_mgr"].body
+    assert per_person["east_mgr"].url == "/service/?breached=1"
+    some = ServiceRequest.objects.filter(customer=cast.customer_b).first()
+    assert [e.verb for e in events_for(some)].count("escalated") == 1
+    # the next run finds everything recorded: nothing new, no notification
+    assert _escalate_backlog(_sh(2026, 11, 19, 11, 5))[0] == []
+    assert Notification.objects.filter(kind__startswith="sla_").count() == 3
+
+
 def test_breached_major_request_also_notifies_the_gm_office(cast, policy, managers,
                                                             django_capture_on_commit_callbacks):
     from serviceloop.service.services import sla_escalate
@@ -358,7 +409,7 @@ def test_breached_major_request_also_notifies_the_gm_office(cast, policy, manage
 
 
 def test_the_handler_writes_in_the_site_language(cast, policy, managers, settings):
-    from serviceloop.feedback.handlers import notify_escalation
+    from serviceloop.feedback.handlers import notify_escalations
     from serviceloop.service.models import Escalation
 
     settings.LANGUAGE_CODE = "zh-hans"
@@ -366,7 +417,7 @@ def test_the_handler_writes_in_the_site_language(cast, policy, managers, setting
     escalation = Escalation.objects.create(service_request=request, target="first_response", level="service_manager",
                                            at=_sh(2026, 11, 19, 11, 0), due_at=_sh(2026, 11, 19, 10, 40),
                                            breached=True)
-    notify_escalation(escalation)
+    notify_escalations([escalation])
     row = Notification.objects.get(recipient=managers["east"])
     assert request.number in row.subject and "2026-11-19 10:40" in row.body
 

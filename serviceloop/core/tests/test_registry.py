@@ -18,12 +18,12 @@ def test_the_apps_fill_the_pages_panels_in_order():
 
 
 def test_verbs_escalation_hooks_and_imports_are_registered():
-    from serviceloop.feedback.handlers import notify_escalation
+    from serviceloop.feedback.handlers import notify_escalations
 
     for verb in ("attachment_added", "start_review", "assign", "followed_up"):  # core, service, workorders, feedback
         assert verb in registry.verbs()
     assert registry.verb_label("no_such_verb") == "no_such_verb"
-    assert registry.escalation_hooks() == [notify_escalation]
+    assert registry.escalation_hooks() == [notify_escalations]
     assert list(registry.import_names()) == ["customers", "units", "sales_orders"]
     assert registry.import_spec("units").name == "units" and registry.import_spec("nothing") is None
 
