@@ -240,6 +240,12 @@ REST_FRAMEWORK = {
         "serviceloop.accounts.auth.TokenAuthentication",  # the stock one, in one query
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers; the JSON one refuses bodies nested too deeply with a 400 (core/parsers.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "serviceloop.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",

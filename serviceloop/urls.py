@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from serviceloop.core import views as core_views
 
+handler400 = "serviceloop.core.views.bad_request"
 handler403 = "serviceloop.core.views.permission_denied"
 handler404 = "serviceloop.core.views.not_found"
 handler500 = "serviceloop.core.views.server_error"
