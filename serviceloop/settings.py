@@ -2,7 +2,8 @@
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
 HTTPS, TIME_ZONE, EMAIL_URL-style EMAIL_* settings, WARRANTY_START_ORDER, COMPANY_NAME,
-SERVICELOOP_FASTPATHS.
+SERVICELOOP_FASTPATHS, SERVICELOOP_TRUSTED_PROXIES, LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW,
+LOGIN_COOLOFF_MAX.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "huey.contrib.djhuey",
+    "axes",
     "serviceloop.core",
     "serviceloop.accounts",
     "serviceloop.customers",
@@ -94,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout answer
 ]
 
 ROOT_URLCONF = "serviceloop.urls"
@@ -169,9 +172,41 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Login rate limit: failures per (username, IP) inside the window before logins are refused.
+
+
+def trusted_proxy_ipware(count: int) -> tuple[int | None, tuple[str, ...]]:
+    """django-ipware's proxy count and headers for ``count`` trusted reverse proxies in front of the app.
+
+    Each proxy appends the address it was connected from to X-Forwarded-For, and the last one connects
+    to the app (REMOTE_ADDR): the client is then the ``count``-th address from the right of the header,
+    whatever a client wrote to its left. With no trusted proxy the header is never read."""
+    if count <= 0:
+        return None, ("REMOTE_ADDR",)
+    return count - 1, ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+
+# Login lockout (django-axes; serviceloop/core/lockout.py): failures are counted per user name *and*
+# client address; LOGIN_FAILURE_LIMIT failures make that pair wait LOGIN_FAILURE_WINDOW seconds, each
+# further LOGIN_FAILURE_LIMIT attempts while it waits double the wait, up to LOGIN_COOLOFF_MAX seconds.
+# Behind reverse proxies set SERVICELOOP_TRUSTED_PROXIES to their number (README, production).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900)
+LOGIN_COOLOFF_MAX = env_int("LOGIN_COOLOFF_MAX", 24 * 3600)
+TRUSTED_PROXIES = env_int("SERVICELOOP_TRUSTED_PROXIES", 0)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "serviceloop.core.lockout.username"
+AXES_COOLOFF_TIME = "serviceloop.core.lockout.cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each pair's attempts expire after its own (growing) wait
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "serviceloop.core.lockout.lockout_response"
+AXES_IPWARE_PROXY_COUNT, AXES_IPWARE_META_PRECEDENCE_ORDER = trusted_proxy_ipware(TRUSTED_PROXIES)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+IPWARE_STRICT = False  # a header longer than the proxies wrote (a client's own X-Forwarded-For) still counts from the right
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -5,11 +5,14 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from serviceloop.core import views as core_views
+from serviceloop.core.forms import AdminLoginForm
 
 handler400 = "serviceloop.core.views.bad_request"
 handler403 = "serviceloop.core.views.permission_denied"
 handler404 = "serviceloop.core.views.not_found"
 handler500 = "serviceloop.core.views.server_error"
+
+admin.site.login_form = AdminLoginForm  # the login lockout's message there too (core/lockout.py)
 
 urlpatterns = [
     path("", include("serviceloop.home.urls")),
