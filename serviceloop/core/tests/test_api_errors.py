@@ -281,3 +281,11 @@ def test_every_writable_foreign_key_takes_whole_numbers_only():
     loose = [name for name, field in fields if not isinstance(field, RecordRelatedField)]
     # the engineers' serializers are read-only (a read-only viewset), their fields are never written
     assert [n for n in loose if ".EngineerSerializer." not in n and ".EngineerSkillSerializer." not in n] == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/", "/api/v1/units/", "/api/v1/units/999999/", "/api/v1/units/1.5/"])
+def test_a_browser_gets_json_from_the_api_too(world, path):
+    """No HTML "browsable API": a browser asking for text/html gets the same JSON (docs: /api/docs/)."""
+    r = _client(world.cast.desk).get(path, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert r.status_code in (200, 400, 404)
+    _json(r)
