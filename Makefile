@@ -24,7 +24,8 @@ assets:
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
-	cp node_modules/alpinejs/dist/cdn.min.js $(VENDOR)/alpinejs/alpine.min.js
+	rm -f $(VENDOR)/alpinejs/alpine.min.js
+	cp node_modules/@alpinejs/csp/dist/cdn.min.js $(VENDOR)/alpinejs/alpine-csp.min.js  # evaluates no strings: no 'unsafe-eval'
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	cp node_modules/signature_pad/dist/signature_pad.umd.min.js $(VENDOR)/signature_pad/
 

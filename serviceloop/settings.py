@@ -2,7 +2,8 @@
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS,
 HTTPS, TIME_ZONE, EMAIL_URL-style EMAIL_* settings, WARRANTY_START_ORDER, COMPANY_NAME,
-SERVICELOOP_FASTPATHS.
+SERVICELOOP_FASTPATHS, SERVICELOOP_TRUSTED_PROXIES, LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW,
+LOGIN_COOLOFF_MAX.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "huey.contrib.djhuey",
+    "axes",
+    "csp",
     "serviceloop.core",
     "serviceloop.accounts",
     "serviceloop.customers",
@@ -85,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header, with a nonce per response
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -94,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout answer
 ]
 
 ROOT_URLCONF = "serviceloop.urls"
@@ -169,9 +175,41 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Login rate limit: failures per (username, IP) inside the window before logins are refused.
+
+
+def trusted_proxy_ipware(count: int) -> tuple[int | None, tuple[str, ...]]:
+    """django-ipware's proxy count and headers for ``count`` trusted reverse proxies in front of the app.
+
+    Each proxy appends the address it was connected from to X-Forwarded-For, and the last one connects
+    to the app (REMOTE_ADDR): the client is then the ``count``-th address from the right of the header,
+    whatever a client wrote to its left. With no trusted proxy the header is never read."""
+    if count <= 0:
+        return None, ("REMOTE_ADDR",)
+    return count - 1, ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+
+# Login lockout (django-axes; serviceloop/core/lockout.py): failures are counted per user name *and*
+# client address; LOGIN_FAILURE_LIMIT failures make that pair wait LOGIN_FAILURE_WINDOW seconds, each
+# further LOGIN_FAILURE_LIMIT attempts while it waits double the wait, up to LOGIN_COOLOFF_MAX seconds.
+# Behind reverse proxies set SERVICELOOP_TRUSTED_PROXIES to their number (README, production).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900)
+LOGIN_COOLOFF_MAX = env_int("LOGIN_COOLOFF_MAX", 24 * 3600)
+TRUSTED_PROXIES = env_int("SERVICELOOP_TRUSTED_PROXIES", 0)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out pair before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "serviceloop.core.lockout.username"
+AXES_COOLOFF_TIME = "serviceloop.core.lockout.cool_off"
+AXES_USE_ATTEMPT_EXPIRATION = True  # each pair's attempts expire after its own (growing) wait
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "serviceloop.core.lockout.lockout_response"
+AXES_IPWARE_PROXY_COUNT, AXES_IPWARE_META_PRECEDENCE_ORDER = trusted_proxy_ipware(TRUSTED_PROXIES)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+IPWARE_STRICT = False  # a header longer than the proxies wrote (a client's own X-Forwarded-For) still counts from the right
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -250,11 +288,19 @@ REST_FRAMEWORK = {
         "serviceloop.accounts.auth.TokenAuthentication",  # the stock one, in one query
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers; the JSON one refuses bodies nested too deeply with a 400 (core/parsers.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "serviceloop.core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "serviceloop.core.renamed.RenamedParamsFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    # JSON only, for browsers too: every /api/ answer is JSON (people read the API at /api/docs/)
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "serviceloop.core.pagination.NoCountPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -311,6 +357,24 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy (django-csp 4): scripts and stylesheets only from this site, inline <script>
+# and <style> only with the response's nonce ({{ request.csp_nonce }}), no eval (Alpine's CSP build),
+# no style="" attributes, no plugins, no framing. img-src allows data: URLs (Bootstrap's icons in its CSS).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -2,13 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from serviceloop.core import views as core_views
+from serviceloop.core.forms import AdminLoginForm
 
+handler400 = "serviceloop.core.views.bad_request"
 handler403 = "serviceloop.core.views.permission_denied"
 handler404 = "serviceloop.core.views.not_found"
 handler500 = "serviceloop.core.views.server_error"
+
+admin.site.login_form = AdminLoginForm  # the login lockout's message there too (core/lockout.py)
 
 urlpatterns = [
     path("", include("serviceloop.home.urls")),
@@ -26,6 +30,6 @@ urlpatterns = [
     path("imports/", include("serviceloop.core.import_urls")),
     path("api/v1/", include("serviceloop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,7 @@ from serviceloop.core.admin import ServiceLoopAdmin, ServiceLoopHistoryAdmin
 
 from . import services
 from .models import Branch, Department, EngineerProfile, EngineerSkill, Skill, User
-from .roles import CUSTOMER, role_label
+from .roles import BRANCH_STAFF, CUSTOMER, role_label
 
 
 @admin.register(Branch)
@@ -56,7 +56,8 @@ class EngineerProfileAdmin(ServiceLoopHistoryAdmin):
 
 
 def _check_scope(cleaned: dict) -> None:
-    """A customer portal user has the customer role and no other; staff have no customer."""
+    """A customer portal user has the customer role and no other; staff have no customer; branch staff
+    belong to a regional branch. (A scoped role without its scope would see nothing: core/scoping.py.)"""
     customer = cleaned.get("customer")
     groups = cleaned.get("groups")
     names = {g.name for g in groups} if groups is not None else set()
@@ -66,6 +67,10 @@ def _check_scope(cleaned: dict) -> None:
         raise forms.ValidationError({"customer": _("A customer portal user cannot be an administrator.")})
     if customer is None and CUSTOMER in names:
         raise forms.ValidationError({"customer": _("A customer portal user must belong to a customer.")})
+    branch = cleaned.get("branch")
+    if BRANCH_STAFF in names and (branch is None or branch.is_headquarters):
+        raise forms.ValidationError({"branch": _("Branch office staff must belong to a regional branch, "
+                                                 "not to headquarters.")})
 
 
 class UserEditForm(UserChangeForm):

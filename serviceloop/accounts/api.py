@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
@@ -159,10 +157,7 @@ class ObtainTokenView(APIView):
         form = RateLimitedAuthenticationForm(request._request, data=payload.validated_data)
         if not form.is_valid():
             if form.has_error(NON_FIELD_ERRORS, code="locked"):
-                raise TooManyLogins(
-                    _("Too many failed logins. Try again in %(minutes)s minutes.")
-                    % {"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)}
-                )
+                raise TooManyLogins(form.errors[NON_FIELD_ERRORS][0])
             errors = {("non_field_errors" if key == NON_FIELD_ERRORS else key): messages
                       for key, messages in form.errors.items()}
             raise exceptions.ValidationError(errors)

@@ -18,7 +18,7 @@ from serviceloop.core.concurrency import save_and_record
 from serviceloop.core.timeline import record_event
 
 from .models import Branch, Department, EngineerProfile, EngineerSkill, Skill, User
-from .roles import ALL_ROLES, CUSTOMER
+from .roles import ALL_ROLES, BRANCH_STAFF, CUSTOMER
 
 
 @transaction.atomic
@@ -59,7 +59,8 @@ def user_create(
     """Create a login with its roles (groups) and its scope (branch or customer).
 
     A customer portal user has the customer role only and is tied to one customer; staff are
-    never tied to a customer. Without a password the account cannot log in until one is set.
+    never tied to a customer; branch office staff belong to a regional branch (a scoped role without
+    its scope would see nothing). Without a password the account cannot log in until one is set.
     """
     roles = list(dict.fromkeys(roles))
     errors: dict[str, list[str]] = {}
@@ -72,6 +73,9 @@ def user_create(
         errors.setdefault("customer", []).append(_("A customer portal user must belong to a customer."))
     if customer is not None and (is_staff or is_superuser):
         errors.setdefault("customer", []).append(_("A customer portal user cannot be an administrator."))
+    if BRANCH_STAFF in roles and (branch is None or branch.is_headquarters):
+        errors.setdefault("branch", []).append(_("Branch office staff must belong to a regional branch, "
+                                                 "not to headquarters."))
     user = User(
         username=username.strip(), display_name=display_name.strip(), branch=branch, department=department,
         customer=customer, phone=phone.strip(), email=email.strip(), is_staff=is_staff, is_superuser=is_superuser,

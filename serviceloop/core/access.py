@@ -19,9 +19,12 @@ M = TypeVar("M", bound=models.Model)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address, behind the trusted proxies too (the login lockout's, core/lockout.py)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    from .lockout import client_ip as lockout_client_ip
+
+    return lockout_client_ip(request) or None
 
 
 def audit_denial(request: HttpRequest | None, *, action: str, target: str, outcome: str, user: Any = None) -> None:

@@ -7,13 +7,18 @@ Every viewset in /api/v1/ derives from these classes:
   records a timeline event; Django's ValidationError becomes a 400 with field errors and a
   stale ``version`` a 409;
 - a foreign key may only point at records the caller may see (``GatedRelatedField``), and a
-  record may not be written to a place where its writer could no longer see it.
+  record may not be written to a place where its writer could no longer see it;
+- bad input is a 400 with a message, never a 500: a record id (in a body or a path) is a whole number
+  (``RecordRelatedField``, ``record_id_from_path``), a JSON body nested too deeply is refused
+  (``core.parsers.JSONParser``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -47,6 +52,9 @@ ACTION_FOR_METHOD = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "PUT": "c
                      "DELETE": "delete", "POST": "add"}
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 ID_PATTERN = "[0-9]{1,18}"  # record ids in URLs: digits only, within a 64-bit integer
+# what the routes take where a record id goes: anything up to the next slash, so that "1.5" or "abc"
+# reaches the view and is answered with a 400 saying what a record id is (not an anonymous 404)
+ID_ROUTE = "[^/]+"
 # Dates outside this range are typing errors, and would overflow the warranty arithmetic.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
@@ -62,6 +70,41 @@ def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     if not hasattr(exc, "error_dict"):
         return {NON_FIELD: list(exc.messages)}
     return {(NON_FIELD if key == "__all__" else key): messages for key, messages in exc.message_dict.items()}
+
+
+# --- input: JSON bodies and record ids -----------------------------------------------------------
+
+_WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9]{1,19}\s*")
+RECORD_ID_MESSAGE = gettext_lazy("A record id is a whole number, such as 42.")
+
+
+def whole_number(value: Any) -> int | None:
+    """The whole number ``value`` stands for (42, "42", 42.0), or None: fractions (1.5, "1.5"), words,
+    booleans, empty values. Used for record ids, which were taken as int(1.5) == 1 before."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None  # also None for inf and nan
+    if isinstance(value, Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else None
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
+        return int(value)
+    return None
+
+
+class BadRecordId(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = RECORD_ID_MESSAGE
+    default_code = "invalid_id"
+
+
+def record_id_from_path(value: Any) -> int:
+    """The record id in a URL (``ID_ROUTE``): digits only, else a 400 that says what a record id is."""
+    if not isinstance(value, str) or not re.fullmatch(ID_PATTERN, value):
+        raise BadRecordId()
+    return int(value)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]):
@@ -165,7 +208,26 @@ class PlausibleDateField(serializers.DateField):
         return parsed
 
 
-class GatedRelatedField(serializers.PrimaryKeyRelatedField):
+class RecordRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key given as a record id, which is a whole number: 1.5 or "1.5" is refused with a
+    message (DRF's field took 1.5 as record 1), "42" and 42 are record 42."""
+
+    default_error_messages = {
+        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        "not_a_record_id": RECORD_ID_MESSAGE,
+    }
+
+    def record_id(self, data: Any) -> int:
+        number = whole_number(data)
+        if number is None:
+            self.fail("not_a_record_id")
+        return number
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(self.record_id(data))
+
+
+class GatedRelatedField(RecordRelatedField):
     """A foreign key the caller may only point at records they can see."""
 
     def get_queryset(self):
@@ -180,7 +242,7 @@ class GatedRelatedField(serializers.PrimaryKeyRelatedField):
         if lookup is None:
             return super().to_internal_value(data)
         # what ``get_queryset().get(pk=data)`` does, without building and compiling the query each time
-        return gated.to_internal_value(self, lookup, data)
+        return gated.to_internal_value(self, lookup, self.record_id(data))
 
     def _compiled_lookup(self) -> gated.GatedLookup | None:
         """The compiled lookup (core/fastpaths/gated.py); None: the plain ORM lookup."""
@@ -192,6 +254,7 @@ class VersionedModelSerializer(serializers.ModelSerializer):
 
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
                                 models.DateField: PlausibleDateField}
+    serializer_related_field = RecordRelatedField
 
     version = serializers.IntegerField(
         required=False, min_value=1, max_value=2**31 - 1,
@@ -220,7 +283,7 @@ class GatedAutoSchema(AutoSchema):
     def _resolve_path_parameters(self, variables):
         parameters = super()._resolve_path_parameters(variables)
         for parameter in parameters:
-            if parameter["schema"].get("pattern") == "^" + ID_PATTERN + "$":
+            if parameter["schema"].get("pattern") in ("^" + ID_PATTERN + "$", "^" + ID_ROUTE + "$"):
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
         return parameters
 
@@ -234,7 +297,7 @@ class GatedAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         has_body = self.method in ("POST", "PUT", "PATCH")
         errors: dict[str, dict[str, Any]] = {}
-        if has_body or self.method == "GET":
+        if has_body or self.method == "GET" or "{" in self.path:
             errors["400"] = error_response("Invalid input.", FIELD_ERRORS_SCHEMA)
         errors["403"] = error_response("Not signed in, or the role does not allow this.", DETAIL_SCHEMA)
         if "{" in self.path:
@@ -251,12 +314,23 @@ class GatedAutoSchema(AutoSchema):
 # --- viewsets --------------------------------------------------------------------------------
 
 
-class GatedQuerysetMixin:
+class RecordIdInPathMixin:
+    """The record id of a detail route (``ID_ROUTE``) is checked before any handler or step runs:
+    "1.5" or "abc" is a 400 saying what a record id is."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        name = self.lookup_url_kwarg or self.lookup_field
+        if name in self.kwargs:
+            self.kwargs[name] = str(record_id_from_path(self.kwargs[name]))
+
+
+class GatedQuerysetMixin(RecordIdInPathMixin):
     """Every list and object goes through ``restrict``; writes need the role's permission."""
 
     model: Any = None
     schema = GatedAutoSchema()
-    lookup_value_regex = ID_PATTERN
+    lookup_value_regex = ID_ROUTE
     filter_backends = [RenamedParamsFilterBackend, GatedSearchFilter, AllowListOrderingFilter]
     ordering_fields: list[str] = []
 
@@ -415,14 +489,14 @@ class AttachmentUploadSerializer(AttachmentQuerySerializer):
     create=extend_schema(request={"multipart/form-data": AttachmentUploadSerializer},
                          responses={201: AttachmentSerializer}),
 )
-class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        viewsets.GenericViewSet):
+class AttachmentViewSet(RecordIdInPathMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Files on records. Each is listed, read and downloaded only through its record's gate."""
 
     serializer_class = AttachmentSerializer
     schema = GatedAutoSchema()
     queryset = Attachment.objects.none()
-    lookup_value_regex = ID_PATTERN
+    lookup_value_regex = ID_ROUTE
     filter_backends: list[Any] = []
     parser_classes = [MultiPartParser, FormParser]
 

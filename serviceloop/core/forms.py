@@ -1,37 +1,32 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from . import ratelimit
-from .access import client_ip
+from . import lockout
 
 
-class RateLimitedAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "locked": _("Too many failed logins. Try again in %(minutes)s minutes."),
-    }
+class LockoutMessageMixin:
+    """An authentication form that says "too many failed logins, try again in N minutes" when django-axes
+    refused the attempt (core/lockout.py) instead of "wrong user name or password"."""
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request)
-        if username and ratelimit.is_locked(username, ip):
-            raise forms.ValidationError(
-                self.error_messages["locked"],
-                code="locked",
-                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)},
-            )
         try:
-            cleaned = super().clean()
+            return super().clean()
         except forms.ValidationError:
-            if username:
-                ratelimit.record_failure(username, ip)
+            if lockout.is_locked_out(self.request):
+                raise forms.ValidationError(lockout.lock_message(self.request), code="locked") from None
             raise
-        ratelimit.reset(username)
-        return cleaned
+
+
+class RateLimitedAuthenticationForm(LockoutMessageMixin, AuthenticationForm):
+    """The web login and the API token endpoint: django-axes counts the failures per user name and address."""
+
+
+class AdminLoginForm(LockoutMessageMixin, AdminAuthenticationForm):
+    """The admin site's login, with the same lockout message."""
 
 
 class AttachmentForm(forms.Form):

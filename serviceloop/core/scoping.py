@@ -4,6 +4,8 @@ Every view, API endpoint, list, search, export and attachment download starts fr
 - customers (portal users) see their own company's records;
 - branch staff see their region's records;
 - headquarters roles see everything.
+Deny by default: a scoped role (``CUSTOMER_ROLE``, ``BRANCH_ROLE``) without its scope on the user (no
+customer; no branch or the headquarters one) sees nothing, whatever other roles the user holds.
 Writing also needs the Django model permission that the user's role (group) grants.
 """
 
@@ -20,6 +22,9 @@ from .fastpaths import permcache
 from .stamps import StampedCache
 
 ACTIONS = ("view", "add", "change", "delete")
+# The roles (group names, as in accounts/roles.py) whose users see only their own part of the records.
+CUSTOMER_ROLE = "customer"  # the user's customer
+BRANCH_ROLE = "branch_staff"  # the user's regional branch
 
 
 @dataclass(frozen=True)
@@ -28,19 +33,23 @@ class Scope:
     key: int | None = None
 
 
-def _load_access(_pk: int, user: Any) -> tuple[frozenset[str], frozenset[str], bool]:
+def _role_names(user: Any) -> frozenset[str]:
+    return frozenset(user.groups.values_list("name", flat=True))
+
+
+def _load_access(_pk: int, user: Any) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     from django.contrib.auth.backends import ModelBackend
 
     backend = ModelBackend()
     return (frozenset(backend.get_user_permissions(user)), frozenset(backend.get_group_permissions(user)),
-            user.groups.exists())
+            _role_names(user))
 
 
-# user id -> the user's own permissions, their groups' permissions, whether they have a role (any group)
+# user id -> the user's own permissions, their groups' permissions, their roles (group names)
 _ACCESS = StampedCache(_load_access)
 
 
-def _access(user: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
+def _access(user: Any) -> tuple[frozenset[str], frozenset[str], frozenset[str]] | None:
     """The user's roles and permissions, from this process's cache during a request: reloaded after
     any change of the user's roles or own permissions (their access stamp) and of any group's
     permissions (the cache stamp), see core/stamps.py. Once per user object (request).
@@ -56,14 +65,17 @@ def _access(user: Any) -> tuple[frozenset[str], frozenset[str], bool] | None:
     return cached
 
 
-def _has_role(user: Any) -> bool:
-    """In any group."""
+def _roles(user: Any) -> frozenset[str]:
+    """The user's roles (group names)."""
     access = _access(user)
-    return access[2] if access is not None else user.groups.exists()
+    return access[2] if access is not None else _role_names(user)
 
 
 def scope_of(user: Any) -> Scope:
-    """Which records a user may see at all. Cached on the user object for the request."""
+    """Which records a user may see at all. Cached on the user object for the request.
+
+    Deny by default: "all" only for superusers and for headquarters roles; a scoped role without its
+    scope (the customer role without a customer, branch staff without a regional branch) is "none"."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope("none")
     cached = getattr(user, "_serviceloop_scope", None)
@@ -73,12 +85,14 @@ def scope_of(user: Any) -> Scope:
         scope = Scope("all")
     elif is_customer(user):
         scope = Scope("customer", user.customer_id)
+    elif CUSTOMER_ROLE in (roles := _roles(user)):
+        scope = Scope("none")  # a portal user not (or no longer) tied to a customer
     elif getattr(user, "branch_id", None) and not user.branch.is_headquarters:
         scope = Scope("branch", user.branch_id)
-    elif _has_role(user):
-        scope = Scope("all")
+    elif BRANCH_ROLE in roles or not roles:
+        scope = Scope("none")  # branch staff without a regional branch; no role at all
     else:
-        scope = Scope("none")
+        scope = Scope("all")  # headquarters roles
     user._serviceloop_scope = scope
     return scope
 

@@ -7,11 +7,12 @@ from django.contrib.auth.views import LoginView
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_POST
 
 from .access import audit_denial, get_for_user, require_model_perm
@@ -109,15 +110,39 @@ def attachment_upload(request: HttpRequest, content_type_id: int, object_id: int
     return redirect(target)
 
 
+# The site's error pages. Under /api/ they answer JSON ({"detail": ...}) like the API's own errors: an
+# unknown API address, a request Django refuses before any view runs (a bad Host header, a body too
+# large), or a server error would otherwise send an HTML page to a program.
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _api_error(detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(_("The request was refused as malformed."), 400)
+    return defaults.bad_request(request, exception)
+
+
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(str(exception or "") or _("Your role does not allow this."), 403)
     return render(request, "403.html", {"message": str(exception or "")}, status=403)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(_("There is no such address in the API. The addresses are listed at /api/docs/."), 404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(_("Something went wrong and has been logged. Please try again later."), 500)
     return render(request, "500.html", status=500)
 
 

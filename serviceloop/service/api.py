@@ -32,6 +32,7 @@ from serviceloop.core.api import (
     GatedQuerysetMixin,
     GatedReadOnlyViewSet,
     GatedRelatedField,
+    RecordRelatedField,
     VersionedModelSerializer,
     _require,
     visible,
@@ -645,8 +646,7 @@ class EscalationViewSet(GatedReadOnlyViewSet):
 
 class SlaPolicySerializer(VersionedModelSerializer):
     # work calendars are global reference data, as in the policy form
-    calendar = serializers.PrimaryKeyRelatedField(queryset=WorkCalendar.objects.all(), allow_null=True,
-                                                  required=False)
+    calendar = RecordRelatedField(queryset=WorkCalendar.objects.all(), allow_null=True, required=False)
 
     class Meta:
         model = SlaPolicy

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 
+from serviceloop.core.parsers import JSONParser
 from serviceloop.core.steps import StepDef, Workflow
 
 from . import forms, inputs, rules, services

@@ -30,19 +30,30 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open a page in a fresh context (own cookies), Chinese by default, at a viewport size."""
+    """Open a page in a fresh context (own cookies), Chinese by default, at a viewport size.
+
+    Every journey runs under the site's Content-Security-Policy: whatever the browser refuses under it
+    (it says so on the console) fails the test at the end."""
     contexts = []
+    refused: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{message.location.get('url', '')}: {message.text}")
 
     def make(width: int = 1280, height: int = 860, locale: str = "zh-CN"):
         context = browser.new_context(viewport={"width": width, "height": height}, locale=locale,
                                       extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert refused == [], "refused under the Content-Security-Policy"
 
 
 @pytest.fixture

@@ -244,3 +244,40 @@ def test_admin_refuses_staff_user_with_customer_scope(client, root, cast):
     assert "A customer portal user has the customer role and no other." in r.content.decode()
     user.refresh_from_db()
     assert user.role_names == ["customer"]
+
+
+def _user_form(user, **changes):
+    data = {
+        "username": user.username, "display_name": user.display_name, "phone": "", "email": "", "first_name": "",
+        "last_name": "", "customer": "", "branch": "", "department": "", "is_active": "on",
+        "groups": [], "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "scope", "message"), [
+    ("branch_staff", {}, "Branch office staff must belong to a regional branch, not to headquarters."),
+    ("branch_staff", {"branch": "hq"}, "Branch office staff must belong to a regional branch, not to headquarters."),
+    ("customer", {}, "A customer portal user must belong to a customer."),
+])
+def test_admin_refuses_a_scoped_role_without_its_scope(client, root, cast, hq, role, scope, message):
+    """Such a user would see nothing (deny by default): the form says so instead of saving them."""
+    from django.contrib.auth.models import Group
+
+    client.force_login(root)
+    user = UserFactory(username="newbie", roles=["quality"])
+    group = Group.objects.get(name=role)
+    data = _user_form(user, groups=[group.pk], **{k: hq.pk for k in scope})
+    r = client.post(_url(User, "change", user.pk), data)
+    assert r.status_code == 200
+    assert message in r.content.decode()
+    user.refresh_from_db()
+    assert user.role_names == ["quality"]
+    # with the scope the same form saves
+    fixed = dict(data, **({"customer": cast.customer_a.pk} if role == "customer" else {"branch": cast.east_staff.branch_id}))
+    assert client.post(_url(User, "change", user.pk), fixed).status_code == 302
+    user.refresh_from_db()
+    assert user.role_names == [role]

@@ -43,6 +43,8 @@ def test_user_create_without_password_cannot_log_in(admin_user, hq):
         ({"roles": ["customer"]}, "customer"),  # a portal user needs a customer
         ({"roles": ["customer", "service_desk"], "with_customer": True}, "roles"),
         ({"roles": ["customer"], "with_customer": True, "is_staff": True}, "customer"),
+        ({"roles": ["branch_staff"]}, "branch"),  # branch staff need their regional branch
+        ({"roles": ["branch_staff"], "at_headquarters": True}, "branch"),  # ... which headquarters is not
         ({"roles": ["quality"], "password": "123"}, "password"),
         ({"roles": ["quality"], "username": "taken"}, "username"),
     ],
@@ -53,6 +55,8 @@ def test_user_create_refuses_bad_input_without_writing(admin_user, cast, kwargs,
     args = {"username": "newbie", "display_name": "新人", "password": None, **kwargs}
     if args.pop("with_customer", False):
         args["customer"] = cast.customer_a
+    if args.pop("at_headquarters", False):
+        args["branch"] = cast.desk.branch
     with pytest.raises(ValidationError) as exc:
         services.user_create(actor=admin_user, **args)
     assert field in exc.value.message_dict

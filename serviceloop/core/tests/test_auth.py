@@ -1,96 +1,17 @@
-"""Login rate limiting, login required everywhere, and an audit row for every refused access."""
+"""Login required everywhere, and an audit row for every refused access.
+
+(The login lockout is tested in test_login_lockout.py.)
+"""
 
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
-from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from serviceloop.accounts.tests.factories import UserFactory
 from serviceloop.core.models import AuthorizationFailure
-
-PASSWORD = "pw-Secret-123"
-LOCK_TEXT = "Too many failed logins"
-
-
-@pytest.fixture
-def login_client(client, settings):
-    """A client speaking English, with its own in-memory cache (the failure counters) and a limit of 3."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"auth-{uuid.uuid4()}"}
-    }
-    settings.LOGIN_FAILURE_LIMIT = 3
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
-def _login(client, username, password):
-    return client.post(reverse("login"), {"username": username, "password": password})
-
-
-def _logged_in(client) -> bool:
-    return "_auth_user_id" in client.session
-
-
-@pytest.mark.django_db
-def test_correct_password_refused_after_limit_failures(login_client, hq):
-    UserFactory(username="alice", branch=hq, roles=["service_desk"])
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        r = _login(login_client, "alice", "wrong")
-        assert r.status_code == 200
-        assert LOCK_TEXT not in r.content.decode()
-    r = _login(login_client, "alice", PASSWORD)
-    assert r.status_code == 200
-    assert LOCK_TEXT in r.content.decode()
-    assert not _logged_in(login_client)
-
-
-@pytest.mark.django_db
-def test_user_name_case_does_not_escape_the_lock(login_client, hq):
-    UserFactory(username="alice", branch=hq, roles=["service_desk"])
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        _login(login_client, "ALICE", "wrong")
-    r = _login(login_client, "alice", PASSWORD)
-    assert LOCK_TEXT in r.content.decode()
-    assert not _logged_in(login_client)
-
-
-@pytest.mark.django_db
-def test_success_resets_the_failure_count(login_client, hq):
-    UserFactory(username="alice", branch=hq, roles=["service_desk"])
-    for _round in range(2):
-        for _ in range(settings.LOGIN_FAILURE_LIMIT - 1):
-            _login(login_client, "alice", "wrong")
-        r = _login(login_client, "alice", PASSWORD)
-        assert r.status_code == 302
-        assert _logged_in(login_client)
-        login_client.post(reverse("logout"))
-        assert not _logged_in(login_client)
-
-
-@pytest.mark.django_db
-def test_other_user_name_is_not_affected(login_client, hq):
-    UserFactory(username="alice", branch=hq, roles=["service_desk"])
-    UserFactory(username="bob", branch=hq, roles=["service_desk"])
-    for _ in range(settings.LOGIN_FAILURE_LIMIT + 1):
-        _login(login_client, "alice", "wrong")
-    assert LOCK_TEXT in _login(login_client, "alice", PASSWORD).content.decode()
-    r = _login(login_client, "bob", PASSWORD)
-    assert r.status_code == 302
-    assert _logged_in(login_client)
-
-
-@pytest.mark.django_db
-def test_one_address_spraying_many_user_names_is_refused(login_client, hq):
-    UserFactory(username="carol", branch=hq, roles=["service_desk"])
-    for n in range(settings.LOGIN_FAILURE_LIMIT * 4):
-        _login(login_client, f"guess{n}", "wrong")
-    r = _login(login_client, "carol", PASSWORD)
-    assert LOCK_TEXT in r.content.decode()
-    assert not _logged_in(login_client)
 
 
 @pytest.mark.django_db

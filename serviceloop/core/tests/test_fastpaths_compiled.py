@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from serviceloop.assets.models import ServiceContract, Unit
 from serviceloop.assets.tests.factories import UnitFactory
 from serviceloop.core import stamps
-from serviceloop.core.api import GatedRelatedField
+from serviceloop.core.api import GatedRelatedField, RecordRelatedField
 from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param, str_param
 from serviceloop.customers.models import Customer
 from tests.api.world import build_world
@@ -114,7 +114,8 @@ def _outcome(user, name: str, value, *, fast: bool):
         if fast:
             assert field._compiled_lookup() is not None
             return ("ok", field.to_internal_value(value).pk)
-        return ("ok", serializers.PrimaryKeyRelatedField.to_internal_value(field, value).pk)
+        # the plain path: the record id check, then DRF's lookup through the gate's queryset
+        return ("ok", RecordRelatedField.to_internal_value(field, value).pk)
     except serializers.ValidationError as exc:
         return ("error", [(str(e), e.code) for e in exc.detail])
 
@@ -123,7 +124,8 @@ def _outcome(user, name: str, value, *, fast: bool):
 def test_gated_lookups_accept_and_refuse_as_the_orm_does(world, who):
     user = world.user(who)
     values = [world.a.unit.pk, world.b.unit.pk, str(world.a.unit.pk), f" {world.b.unit.pk} ", float(world.a.unit.pk),
-              "abc", "", True, [1], {"id": 1}, -1, 0, 2**63, -(2**63) - 1, 10**30]
+              world.a.unit.pk + 0.5, f"{world.a.unit.pk}.5", "abc", "", True, [1], {"id": 1}, -1, 0, 2**63,
+              -(2**63) - 1, 10**30]
     for name, pks in (("unit", values), ("customer", [world.a.customer.pk, world.b.customer.pk, *values[2:]])):
         for value in pks:
             assert _outcome(user, name, value, fast=True) == _outcome(user, name, value, fast=False), (name, value)

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from serviceloop.accounts.models import User
+from serviceloop.accounts.tests.factories import UserFactory
 from serviceloop.core import calendar_cache, stamps
 from serviceloop.core.models import CalendarDay
 from serviceloop.core.scoping import scope_of
@@ -116,12 +117,16 @@ def test_moving_the_user_to_a_branch_narrows_the_next_call(world, other_process)
 
 
 def test_a_branch_made_headquarters_widens_the_next_call(world, other_process):
-    east = world.cast.east_staff
-    client = token_client(east)
+    # a headquarters role (the desk) placed in a regional branch sees that branch's records
+    east_desk = UserFactory(username="east_desk", branch=world.cast.east_staff.branch, roles=["service_desk"])
+    client = token_client(east_desk)
     assert create(client, world, "b").status_code == 400
-    east.branch.is_headquarters = True
-    east.branch.save()
+    east_desk.branch.is_headquarters = True
+    east_desk.branch.save()
     assert create(client, world, "b").status_code == 201
+    # branch office staff need a regional branch: theirs is headquarters now, so they see nothing
+    staff = token_client(world.cast.east_staff)
+    assert create(staff, world, "a").status_code == 403
 
 
 def test_a_deactivated_user_is_refused(world):
