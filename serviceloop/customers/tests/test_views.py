@@ -148,7 +148,7 @@ def test_export_contains_only_visible_rows(client, cast, user_key, codes):
     CustomerFactory(code="CE2", name="丁公司", branch=cast.customer_a.branch)
     client.force_login(getattr(cast, user_key))
     rows = _export(client)
-    assert rows[0][0] == "customer code"
+    assert rows[0][0] == "Customer code"  # English headers start with a capital
     assert {row[0] for row in rows[1:]} == codes
 
 
