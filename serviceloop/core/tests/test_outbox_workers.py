@@ -31,7 +31,8 @@ from serviceloop.core.notifications import notify
 
 ROOT = Path(settings.BASE_DIR)
 CHANNELS = "serviceloop.core.tests.outbox_probe.ProbeChannel,serviceloop.core.tests.outbox_probe.OtherProbeChannel"
-LEASE = 4  # seconds: the killed worker's claim runs out this soon
+LEASE = 20  # seconds: the killed worker's claim runs out this soon (long enough that the other worker
+# reaches its duplicate of the hanging row while the claim holds, even on a busy machine)
 NOTIFICATIONS = 30
 
 
