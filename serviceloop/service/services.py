@@ -697,11 +697,6 @@ def _escalations_record(todo: list[tuple[ServiceRequest, AtRisk, str]], now: dat
                            due_at=risk.due_at, breached=risk.breached)
                 for service_request, risk, level in todo
             ])
-            if any(e.pk is None for e in escalations):  # a backend that returns no ids: read them back
-                by_key = {(e.service_request_id, e.target, e.level): e.pk for e in Escalation.objects.filter(
-                    service_request_id__in={e.service_request_id for e in escalations}, at=now)}
-                for e in escalations:
-                    e.pk = by_key[(e.service_request_id, e.target, e.level)]
             request_type = ContentType.objects.get_for_model(ServiceRequest)
             TimelineEvent.objects.bulk_create([
                 TimelineEvent(content_type=request_type, object_id=service_request.pk, actor=None, at=now,
