@@ -69,7 +69,8 @@ EDIT_MASTER = _perms(MASTER, "add", "change")
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     CUSTOMER: _perms(CUSTOMER_RECORDS + ["assets.productmodel"], "view") | {"core.view_attachment"}
-    | _perms(["service.servicerequest"], "view", "add"),
+    | _perms(["service.servicerequest"], "view", "add")
+    | {"service.view_review"},  # only reviews shown to the customer (service.models.ReviewQuerySet)
     SERVICE_DESK: (VIEW_ALL | EDIT_MASTER - _perms(["assets.productmodel"], "add", "change")) | WORK_REQUESTS,
     SERVICE_MANAGER: VIEW_ALL | EDIT_MASTER | _perms(MASTER, "delete") | _perms(["accounts.engineerprofile"], "change")
     | {"core.delete_attachment"} | WORK_REQUESTS | _perms(["service.slapolicy"], "add", "change", "delete"),

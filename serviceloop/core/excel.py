@@ -7,6 +7,7 @@ error.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -29,9 +31,17 @@ REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def plain_text(value: Any) -> str:
+    """HTML a list page shows (a badge, a link) as the text a reader sees, for a spreadsheet cell."""
+    text = html.unescape(strip_tags(str(value)))
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
+    if hasattr(value, "__html__"):  # marked-safe HTML of the page (format_html): never markup in a cell
+        return plain_text(value)
     if isinstance(value, datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if isinstance(value, (date, int, float)):
@@ -84,7 +94,7 @@ def export_rows(title: str, columns: list[Column], rows: Iterable[Any], filename
         if written >= EXPORT_ROW_LIMIT:
             sheet.append([_("Export stopped at %(limit)s rows: narrow the filters.") % {"limit": EXPORT_ROW_LIMIT}])
             break
-        sheet.append(safe_row(sheet, [_cell(c.value(row)) for c in columns]))
+        sheet.append(safe_row(sheet, [_cell(c.export(row) if c.export is not None else c.value(row)) for c in columns]))
         written += 1
     return xlsx_response(workbook, filename)
 

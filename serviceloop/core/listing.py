@@ -19,6 +19,7 @@ class Column:
     label: Any
     value: Callable[[Any], Any]
     sort: Any = None  # the order_by field (or an F() expression, empty values last) this column sorts by
+    export: Callable[[Any], Any] | None = None  # the Excel cell when it is not the page's value (plain text for HTML)
 
 
 @dataclass

@@ -59,10 +59,12 @@ def notify_escalations(escalations: list[Any]) -> None:
             if escalation.level == EscalationLevel.GM_OFFICE:
                 key = ("gm",)
             else:
-                key = ("branch", escalation.service_request.customer.branch_id)
+                # a caller not in the system yet (no customer record): headquarters' managers
+                customer = escalation.service_request.customer
+                key = ("branch", customer.branch_id if customer is not None else None)
             if key not in people:
                 people[key] = (users_with_role(GM_OFFICE) if key == ("gm",) else
-                               users_with_role(SERVICE_MANAGER, branch=escalation.service_request.customer.branch))
+                               users_with_role(SERVICE_MANAGER, branch=customer.branch if customer is not None else None))
             for user in people[key]:
                 users[user.pk] = user
                 mine.setdefault(user.pk, []).append(escalation)
@@ -86,7 +88,7 @@ def _values(escalation: Any) -> dict[str, str]:
         "number": service_request.number,
         "target": str(SlaTarget(escalation.target).label),
         "deadline": timezone.localtime(escalation.due_at).strftime("%Y-%m-%d %H:%M") if escalation.due_at else "-",
-        "customer": service_request.customer.name,
+        "customer": service_request.customer_label,
         "title": service_request.title,
     }
 

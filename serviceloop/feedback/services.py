@@ -195,14 +195,14 @@ def _notify_complaint(complaint: ServiceComplaint, service_request: ServiceReque
     from serviceloop.accounts.roles import GM_OFFICE, SERVICE_MANAGER
     from serviceloop.core.notifications import notify, users_with_role
 
-    recipients = users_with_role(SERVICE_MANAGER, branch=service_request.customer.branch)
+    recipients = users_with_role(SERVICE_MANAGER, branch=service_request.customer.branch if service_request.customer_id else None)
     if service_request.severity == Severity.MAJOR:
         recipients += users_with_role(GM_OFFICE)
     with override(settings.LANGUAGE_CODE):
         subject = _("Service complaint %(number)s on request %(request)s") % {
             "number": complaint.number, "request": service_request.number}
         body = _("%(customer)s: %(description)s\nAnalysis due %(due)s.") % {
-            "customer": service_request.customer.name, "description": complaint.description,
+            "customer": service_request.customer_label, "description": complaint.description,
             "due": timezone.localtime(complaint.due_at).strftime("%Y-%m-%d %H:%M")}
     notify(recipients=recipients, kind="service_complaint", subject=subject, body=body,
            url=reverse("feedback:complaint_detail", args=[complaint.pk]), obj=complaint)

@@ -377,7 +377,8 @@ class ReviewSerializer(_ReadOnlyModelSerializer):
     class Meta:
         model = Review
         fields = ["id", "service_request", "service_request_number", "review_form", "analysis", "opinion", "decided_plan",
-                  "reviewer", "reviewer_name", "reviewed_at", "customer_feedback", "version", *TIMESTAMPS]
+                  "reviewer", "reviewer_name", "reviewed_at", "customer_feedback", "shown_to_customer", "version",
+                  *TIMESTAMPS]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))

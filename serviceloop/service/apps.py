@@ -17,6 +17,8 @@ class ServiceConfig(AppConfig):
             "start_review": _("review started"),
             "propose_plan": _("plan proposed to the customer"),
             "confirm_plan": _("plan confirmed by the customer"),
+            "reject_plan": _("plan rejected by the customer"),
+            "customer_linked": _("customer record linked"),
             "start_work": _("work started"),
             "resolve": _("resolved"),
             "resolution_confirmed": _("resolution confirmed by the customer"),

@@ -54,6 +54,11 @@ class IntakeForm(forms.Form):
         label=_("sales order (SO#)"), max_length=40, required=False,
         help_text=_("Needed for a quality complaint; taken from the unit when it was sold on one."),
     )
+    caller_company = forms.CharField(
+        label=_("caller's company (not in the system yet)"), max_length=200, required=False,
+        help_text=_("Only when the search finds neither the unit nor the customer: the request is logged "
+                    "without a customer record and linked to it later."),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -76,8 +81,14 @@ class IntakeForm(forms.Form):
                     data["customer_obj"] = unit.customer
         if data["customer_obj"] is None and customer_id:
             data["customer_obj"] = Customer.objects.restrict(self.user, "view").filter(pk=customer_id).first()
-        if data["customer_obj"] is None and not self.errors:
-            self.add_error(None, _("Find the unit or the customer first."))
+        caller = (data.get("caller_company") or "").strip()
+        if data["customer_obj"] is not None:
+            data["caller_company"] = ""
+        elif caller:
+            if not ((data.get("contact_name") or "").strip() or (data.get("contact_phone") or "").strip()):
+                self.add_error("contact_phone", _("Write down the caller's name or phone, so the desk can call back."))
+        elif not self.errors:
+            self.add_error(None, _("Find the unit or the customer first, or write down the caller's company."))
         number = (data.get("sales_order_number") or "").strip()
         if number and data["customer_obj"] is not None:
             order = SalesOrder.objects.restrict(self.user, "view").filter(number__iexact=number).first()
@@ -133,6 +144,10 @@ class ReviewForm(forms.Form):
     opinion = forms.CharField(label=_("review opinion"), widget=forms.Textarea(attrs={"rows": 3}))
     decided_plan = forms.ChoiceField(label=_("decided service plan"), choices=ServicePlan.choices)
     customer_feedback = forms.FileField(label=_("customer's written feedback (file)"), required=False)
+    shown_to_customer = forms.BooleanField(
+        label=_("show the attached files to the customer in the portal"), required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -148,6 +163,41 @@ class PlanForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         style_form(self)
+
+
+class RejectPlanForm(forms.Form):
+    comment = forms.CharField(label=_("why the plan does not suit the customer"), max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class LinkCustomerForm(forms.Form):
+    """The customer record (by its code) and, when found, the unit (by its serial number) of a request
+    logged for an unknown caller."""
+
+    customer_code = forms.CharField(label=_("customer code"), max_length=40)
+    serial_number = forms.CharField(label=_("serial number (optional)"), max_length=50, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        code = (data.get("customer_code") or "").strip()
+        if code:
+            data["customer"] = Customer.objects.restrict(self.user, "view").filter(code__iexact=code).first()
+            if data["customer"] is None:
+                self.add_error("customer_code", _("No customer has this code."))
+        serial = (data.get("serial_number") or "").strip().upper()
+        data["unit"] = None
+        if serial:
+            data["unit"] = Unit.objects.restrict(self.user, "view").select_related("so_line__order", "site") \
+                .filter(serial_number=serial).first()
+            if data["unit"] is None:
+                self.add_error("serial_number", _("No unit has this serial number."))
+        return data
 
 
 class PhoneConfirmForm(forms.Form):
@@ -203,6 +253,16 @@ class SlaPolicyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance and self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        from .models import TARGET_FIELDS
+        from .sla.labels import policy_day_minutes, target_label
+
+        day, _round = policy_day_minutes(self.instance)
+        for name in TARGET_FIELDS:  # the minutes as said: "now 3 working days"
+            value = getattr(self.instance, name, None)
+            hint = _("60 minutes are 1 h; %(day)d minutes are 1 working day.") % {"day": day}
+            if value:
+                hint = _("Now %(said)s.") % {"said": target_label(self.instance, value)} + " " + hint
+            self.fields[name].help_text = hint
         for field in self.fields.values():
             if isinstance(field.widget, forms.CheckboxInput):
                 field.widget.attrs.setdefault("class", "form-check-input")

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from serviceloop.accounts.models import Department
+from serviceloop.assets.models import Unit
+from serviceloop.customers.models import Customer
 from serviceloop.core.api import GatedRelatedField
 
 from .choices import ConfirmationChannel, PauseReason, ResolutionConfirmation, ServicePlan
@@ -35,6 +37,9 @@ class ReviewInputSerializer(_VersionMixin):
     decided_plan = serializers.ChoiceField(choices=ServicePlan.choices)
     review_form = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
                                         help_text=gettext_lazy("E.g. meeting, countersignature, phone review."))
+    shown_to_customer = serializers.BooleanField(
+        required=False, default=False,
+        help_text=gettext_lazy("The customer sees the review's attachments in the portal."))
 
 
 class ReviewUploadSerializer(ReviewInputSerializer):
@@ -87,3 +92,13 @@ class CloseSerializer(NoteSerializer):
 
 class PauseSerializer(NoteSerializer):
     reason = serializers.ChoiceField(choices=PauseReason.choices)
+
+
+class RejectPlanSerializer(_VersionMixin):
+    comment = serializers.CharField(max_length=2000, help_text=gettext_lazy("Why the plan does not suit the customer."))
+
+
+class LinkCustomerSerializer(_VersionMixin):
+    customer = GatedRelatedField(queryset=Customer.objects.all(), help_text=gettext_lazy("The customer record."))
+    unit = GatedRelatedField(queryset=Unit.objects.all(), required=False, allow_null=True,
+                             help_text=gettext_lazy("The caller's unit, when found."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -35,9 +37,11 @@ S = RequestStatus
 
 # The one table of allowed status moves: service name -> (allowed from-states, to-state).
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "start_review": (frozenset({S.NEW, S.PLAN_PROPOSED}), S.UNDER_REVIEW),
+    # a review starts once, from a new request; a plan the customer rejects goes back under review
+    "start_review": (frozenset({S.NEW}), S.UNDER_REVIEW),
     "propose_plan": (frozenset({S.NEW, S.UNDER_REVIEW}), S.PLAN_PROPOSED),
     "confirm_plan": (frozenset({S.PLAN_PROPOSED}), S.PLAN_CONFIRMED),
+    "reject_plan": (frozenset({S.PLAN_PROPOSED}), S.UNDER_REVIEW),
     "start_work": (frozenset({S.PLAN_CONFIRMED}), S.IN_PROGRESS),
     "resolve": (frozenset({S.IN_PROGRESS}), S.RESOLVED),
     "close": (frozenset({S.RESOLVED}), S.CLOSED),
@@ -46,6 +50,14 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
         S.CANCELLED,
     ),
     "reopen": (frozenset({S.RESOLVED, S.CLOSED}), S.IN_PROGRESS),
+}
+
+
+# each target of a policy: its field (working minutes) and its clock
+TARGET_FIELDS = {
+    "first_response_minutes": SlaTarget.FIRST_RESPONSE, "engineer_contact_minutes": SlaTarget.ENGINEER_CONTACT,
+    "plan_decided_minutes": SlaTarget.PLAN_DECIDED, "onsite_arrival_minutes": SlaTarget.ONSITE_ARRIVAL,
+    "resolution_minutes": SlaTarget.RESOLUTION,
 }
 
 
@@ -105,6 +117,13 @@ class SlaPolicy(TimestampedModel):
     def get_absolute_url(self) -> str:
         return reverse("service:sla_policy_detail", args=[self.pk])
 
+    def targets(self) -> list[tuple[str, int, str]]:
+        """(the clock's label, working minutes, as said: "4 h", "3 working days") of each target."""
+        from .sla.labels import target_label
+
+        return [(str(target.label), getattr(self, name), target_label(self, getattr(self, name)))
+                for name, target in TARGET_FIELDS.items()]
+
 
 class ServiceRequest(TimestampedModel):
     """服务请求/报修单 (CSI, 顾客事件记录): any customer need or complaint, from any channel."""
@@ -116,7 +135,12 @@ class ServiceRequest(TimestampedModel):
     priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, default=Priority.P3)
     customer = models.ForeignKey(  # indexed by request_customer_received (customer first)
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="service_requests",
-        db_index=False,
+        db_index=False, null=True, blank=True,
+        help_text=_("Empty: a caller who is not in the system yet; link the customer record later."),
+    )
+    caller_company = models.CharField(
+        _("caller's company"), max_length=200, blank=True,
+        help_text=_("What the caller said, when the company is not in the system yet."),
     )
     site = models.ForeignKey(
         "customers.Site", verbose_name=_("site"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -219,9 +243,26 @@ class ServiceRequest(TimestampedModel):
     def is_open(self) -> bool:
         return self.status in {S.NEW, S.UNDER_REVIEW, S.PLAN_PROPOSED, S.PLAN_CONFIRMED, S.IN_PROGRESS}
 
+    @property
+    def customer_label(self) -> str:
+        """The customer's name, or the caller's company as told (not linked to a customer record yet)."""
+        if self.customer_id:
+            return self.customer.name
+        return self.caller_company
+
     def can(self, move: str) -> bool:
         allowed, _target = TRANSITIONS[move]
         return self.status in allowed
+
+
+class ReviewQuerySet(ScopedQuerySet):
+    def restrict(self, user: Any, action: str = "view") -> ScopedQuerySet:
+        """A customer sees only the reviews whose attachments are meant for them (their written feedback
+        and the decided plan's documents), and only their own company's."""
+        qs = super().restrict(user, action)
+        if getattr(user, "customer_id", None):
+            qs = qs.filter(shown_to_customer=True)
+        return qs
 
 
 class Review(TimestampedModel):
@@ -243,8 +284,13 @@ class Review(TimestampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(_("reviewed at"))
+    shown_to_customer = models.BooleanField(
+        _("attachments shown to the customer"), default=False,
+        help_text=_("Ticked: the customer sees this review's attachments in the portal."),
+    )
 
     scope_paths = {"customer": "service_request__customer", "branch": "service_request__customer__branch"}
+    objects = ReviewQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -4,6 +4,8 @@ the other channels deliver them after the commit."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -44,3 +46,22 @@ def request_resolved(service_request: ServiceRequest) -> None:
                   _("Request %(number)s is resolved") % {"number": service_request.number},
                   service_request.resolution + "\n" + _("Please confirm the resolution and rate our service."))
     send()
+
+
+def plan_rejected(service_request: ServiceRequest, *, actor: Any, comment: str) -> None:
+    """The customer does not agree to the plan: the desk hears it (whoever proposed the plan, and the
+    service desk of the customer's branch and headquarters), in the step's transaction."""
+    from serviceloop.accounts.roles import SERVICE_DESK
+    from serviceloop.core.notifications import users_with_role
+    from serviceloop.core.timeline import events_for
+
+    proposed = events_for(service_request).filter(verb="propose_plan").order_by("-at", "-id").first()
+    branch = service_request.customer.branch if service_request.customer_id else None
+    recipients = [proposed.actor] if proposed is not None and proposed.actor is not None else []
+    recipients += users_with_role(SERVICE_DESK, branch=branch)
+    recipients = [u for u in recipients if u.pk != getattr(actor, "pk", None) and not getattr(u, "customer_id", None)]
+    with translation.override("zh-hans"):
+        notify(recipients=recipients, kind="plan_rejected",
+               subject=_("The customer rejected the plan for %(number)s") % {"number": service_request.number},
+               body=_("%(customer)s: %(comment)s") % {"customer": service_request.customer_label, "comment": comment},
+               url=service_request.get_absolute_url(), obj=service_request)

@@ -77,6 +77,30 @@ def confirm_plan_blocker(user: Any, r: ServiceRequest) -> Blocked | None:
     return _customer_or_staff(user, r) or _move(r, "confirm_plan")
 
 
+def reject_plan_blocker(user: Any, r: ServiceRequest) -> Blocked | None:
+    """The customer (in the portal, or as the desk records from the phone) does not agree to the plan."""
+    return _customer_or_staff(user, r) or _move(r, "reject_plan")
+
+
+def propose_plan_blocker(user: Any, r: ServiceRequest) -> Blocked | None:
+    if found := _staff(user, r) or _move(r, "propose_plan"):
+        return found
+    if not r.customer_id:
+        return not_now(_("Link the caller to a customer record before proposing a plan."))
+    return None
+
+
+def link_customer_blocker(user: Any, r: ServiceRequest) -> Blocked | None:
+    """A request logged for a caller who is not in the system yet gets its customer record."""
+    if found := _staff(user, r):
+        return found
+    if r.customer_id:
+        return not_now(_("This request already has its customer."))
+    if not r.is_open:
+        return not_now(_("Only an open request can be linked to a customer."))
+    return None
+
+
 def confirm_resolution_blocker(user: Any, r: ServiceRequest) -> Blocked | None:
     if found := _customer_or_staff(user, r):
         return found

@@ -36,6 +36,25 @@ def reviews_of(user: Any, service_request: ServiceRequest) -> QuerySet[Review]:
     return Review.objects.restrict(user, "view").filter(service_request=service_request).select_related("reviewer")
 
 
+def reviews_with_files(user: Any, service_request: ServiceRequest) -> list[Review]:
+    """The request's reviews the user may see (a customer: those shown to the customer), each with its
+    attachments (the customer's written feedback) as ``files``; two queries."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from serviceloop.core.models import Attachment
+
+    reviews = list(reviews_of(user, service_request))
+    by_review: dict[int, list[Any]] = {rv.pk: [] for rv in reviews}
+    if reviews:
+        ct = ContentType.objects.get_for_model(Review)
+        for attachment in Attachment.objects.filter(content_type=ct, object_id__in=list(by_review)) \
+                .select_related("uploaded_by").order_by("uploaded_at", "id"):
+            by_review[attachment.object_id].append(attachment)
+    for rv in reviews:
+        rv.files = by_review[rv.pk]
+    return reviews
+
+
 def sla_events_of(user: Any, service_request: ServiceRequest) -> QuerySet[SlaEvent]:
     return SlaEvent.objects.restrict(user, "view").filter(service_request=service_request).select_related("actor").order_by("at", "id")
 
@@ -85,6 +104,120 @@ def unit_lookup(user: Any, q: str, limit: int = 8) -> list[Any]:
         return []
     qs = Unit.objects.restrict(user, "view").select_related("customer", "product_model", "site")
     return list(unit_search(qs, text).order_by("-id")[:limit])
+
+
+# ---------------------------------------------------------------- phone intake search
+
+INTAKE_SHOWN = 8  # units shown at once while the desk types
+INTAKE_PAGE = 50  # units per page of "show all"
+INTAKE_COUNT_CAP = 1000  # "more than 1000": the count never walks a million rows
+
+
+@dataclass
+class IntakeMatches:
+    """What the desk's search at intake found: units (a page of them), how many match in all (up to
+    the cap), and the contacts and customers the text names."""
+
+    text: str
+    units: list[Any] = field(default_factory=list)
+    unit_total: int = 0
+    page: int = 1
+    page_size: int = INTAKE_SHOWN
+    contacts: list[Any] = field(default_factory=list)
+    customers: list[Any] = field(default_factory=list)
+
+    @property
+    def more(self) -> bool:
+        """More units match than are shown here."""
+        return self.unit_total > (self.page - 1) * self.page_size + len(self.units)
+
+    @property
+    def total_capped(self) -> bool:
+        return self.unit_total > INTAKE_COUNT_CAP
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _looks_like_phone(text: str) -> bool:
+    """Four or more digits and nothing but digits, spaces, + and -: the caller reads (the end of) a phone."""
+    return len(_digits(text)) >= 4 and all(ch.isdigit() or ch in " +-()" for ch in text)
+
+
+def intake_contacts(user: Any, text: str, limit: int = INTAKE_SHOWN) -> list[Any]:
+    """Contacts whose name contains the text, or whose phone contains the digits read (the last digits
+    too); trigram indexes on PostgreSQL (service/migrations/0008)."""
+    from django.db.models import Q
+
+    from serviceloop.customers.models import Contact
+
+    condition = Q(name__icontains=text)
+    if _looks_like_phone(text):
+        condition |= Q(phone__contains=text.strip())
+    return list(Contact.objects.restrict(user, "view").filter(condition).select_related("customer", "site")
+                .order_by("-is_primary", "name", "pk")[:limit])
+
+
+def _intake_customer_ids(text: str) -> QuerySet:
+    """Ids of customers the text names: name contains, code is, phone contains the digits read, or one of
+    their contacts' names or phones contains it (one UNION, each part served by an index on PostgreSQL)."""
+    from django.db.models import Q
+
+    from serviceloop.customers.models import Contact, Customer
+
+    by_customer = Q(name__icontains=text) | Q(code__iexact=text)
+    by_contact = Q(name__icontains=text)
+    if _looks_like_phone(text):
+        by_customer |= Q(phone__contains=text.strip())
+        by_contact |= Q(phone__contains=text.strip())
+    ids = Customer.objects.filter(by_customer).order_by().values_list("pk", flat=True)
+    return ids.union(Contact.objects.filter(by_contact).order_by().values_list("customer_id", flat=True))
+
+
+def intake_search(user: Any, q: str, *, page: int = 1, page_size: int = INTAKE_SHOWN) -> IntakeMatches:
+    """The phone intake's search: units whose serial number contains the text (the caller reads the last
+    digits from the nameplate) or whose customer the text names (name, code, phone, a contact's name or
+    the last digits of a contact's phone); the contacts and customers it names. Only what ``user`` may see."""
+    from django.db.models import Q
+
+    from serviceloop.assets.models import Unit
+    from serviceloop.assets.selectors import MAX_MATCHING_CUSTOMERS
+    from serviceloop.customers.models import Customer
+
+    text = "".join(ch for ch in (q or "") if ch.isprintable()).strip()[:100]
+    found = IntakeMatches(text=text, page=max(1, page), page_size=page_size)
+    if len(text) < 2:
+        return found
+    upper = text.upper()
+    # substring of the serial from 3 characters (the trigram index's reach); 2 characters: the prefix
+    serial = Q(serial_number__contains=upper) if len(text) >= 3 else \
+        Q(serial_number__gte=upper, serial_number__lt=upper + "\uffff")
+    matching = _intake_customer_ids(text)
+    customer_ids = list(matching[: MAX_MATCHING_CUSTOMERS + 1])
+    if len(customer_ids) > MAX_MATCHING_CUSTOMERS:
+        condition = serial | Q(customer_id__in=matching)
+    elif customer_ids:
+        condition = serial | Q(customer_id__in=customer_ids)
+    else:
+        condition = serial
+    units = Unit.objects.restrict(user, "view").filter(condition)
+    start = (found.page - 1) * page_size
+    found.units = list(units.select_related("customer", "product_model", "site").order_by("-id")[start:start + page_size])
+    if len(found.units) < page_size and start == 0:
+        found.unit_total = len(found.units)
+    else:
+        found.unit_total = units.order_by()[: INTAKE_COUNT_CAP + 1].count()
+    found.contacts = intake_contacts(user, text)
+    phone = Q(phone__contains=text) if _looks_like_phone(text) else Q(phone__startswith=text)
+    found.customers = list(Customer.objects.restrict(user, "view")
+                           .filter(Q(code__istartswith=text) | Q(name__icontains=text) | phone)
+                           .order_by("code")[:5])
+    return found
 
 
 # ---------------------------------------------------------------- e-mail intake (API)

@@ -163,10 +163,13 @@ def request_create(
     *, actor: Any, channel: str, request_type: str, customer: Any, title: str, description: str = "",
     severity: str = Severity.GENERAL, site: Any = None, contact_name: str = "", contact_phone: str = "",
     unit: Any = None, sales_order: Any = None, received_at: datetime | None = None,
-    handed_over_from: Any = None, priority: str | None = None,
+    handed_over_from: Any = None, priority: str | None = None, caller_company: str = "",
 ) -> IntakeResult:
     """Log a request from any channel. Takes the warranty snapshot, the SO (a quality complaint
-    must carry one, seed 001 §4.2), the priority and the SLA policy, and starts the clocks."""
+    must carry one, seed 001 §4.2), the priority and the SLA policy, and starts the clocks.
+
+    A caller who is not in the system yet (staff only): no ``customer``, the ``caller_company`` and the
+    caller's name or phone instead; ``request_link_customer`` attaches the customer record later."""
     now = timezone.now()
     if is_customer(actor):
         # what only staff set: a customer's request is logged from the portal (or the unit's QR code), now,
@@ -174,6 +177,7 @@ def request_create(
         if channel != RequestChannel.QR:
             channel = RequestChannel.PORTAL
         priority, received_at, handed_over_from = None, None, None
+        caller_company = ""
         if customer is None:
             customer = actor.customer
     received_at = received_at or now
@@ -193,9 +197,14 @@ def request_create(
     title = (title or "").strip()
     if not title:
         err("title", _("Describe the request in a short title."))
-    if customer is None:
+    caller_company = (caller_company or "").strip()
+    if customer is None and unit is not None and unit.customer_id:
+        customer = unit.customer
+    if customer is None and not caller_company:
         err("customer", _("Choose the customer."))
-    elif is_customer(actor) and actor.customer_id != customer.pk:
+    elif customer is None and not ((contact_name or "").strip() or (contact_phone or "").strip()):
+        err("contact_phone", _("Write down the caller's name or phone, so the desk can call back."))
+    elif customer is not None and is_customer(actor) and actor.customer_id != customer.pk:
         err("customer", _("You can log requests for your own company only."))
     if received_at > now + CLOCK_SKEW:
         err("received_at", _("The time received cannot be in the future."))
@@ -223,16 +232,18 @@ def request_create(
     verdict = warranty_state(unit, timezone.localdate(received_at)) if unit is not None else None
     contract = verdict.contract if verdict is not None else None
     sla_level = contract.sla_level if contract is not None else ""
+    customer_level = customer.level if customer is not None else ""
     policy = match_policy(
-        request_type=request_type, severity=severity, customer_level=customer.level, contract_sla_level=sla_level
+        request_type=request_type, severity=severity, customer_level=customer_level, contract_sla_level=sla_level
     )
     service_request = ServiceRequest(
         number=next_number("CSI"),
         channel=channel,
         request_type=request_type,
         severity=severity,
-        priority=priority or priority_for(severity, customer.level, sla_level),
+        priority=priority or priority_for(severity, customer_level, sla_level),
         customer=customer,
+        caller_company=caller_company[:200] if customer is None else "",
         site=site or (unit.site if unit is not None else None),
         contact_name=contact_name.strip(),
         contact_phone=contact_phone.strip(),
@@ -312,7 +323,8 @@ def _first_response(service_request: ServiceRequest, actor: Any, now: datetime) 
 def request_start_review(
     *, actor: Any, service_request: ServiceRequest, note: str = "", expected_version: int | None = None
 ) -> ServiceRequest:
-    """Analysis and review begin (seed 001 §4.2); from a proposed plan the customer did not accept, again."""
+    """Analysis and review begin (seed 001 §4.2), once, from a new request (a plan the customer rejects
+    goes back under review by ``request_reject_plan``, not by a second review start)."""
     service_request = _lock(service_request)
     _check_move(service_request, "start_review")
     now = timezone.now()
@@ -325,7 +337,8 @@ def request_start_review(
 @transaction.atomic
 def review_record(
     *, actor: Any, service_request: ServiceRequest, analysis: str, opinion: str, decided_plan: str,
-    review_form: str = "", customer_feedback: list[Any] | None = None, expected_version: int | None = None,
+    review_form: str = "", customer_feedback: list[Any] | None = None, shown_to_customer: bool = False,
+    expected_version: int | None = None,
 ) -> Review:
     """The written review opinion (seed 001 §4.4), with the customer's written feedback attached (§4.3)."""
     from serviceloop.core.attachments import attachment_add
@@ -346,7 +359,7 @@ def review_record(
     review = Review(
         service_request=service_request, analysis=analysis.strip(), opinion=opinion.strip(), decided_plan=decided_plan,
         review_form=review_form.strip(), reviewer=actor if getattr(actor, "is_authenticated", False) else None,
-        reviewed_at=timezone.now(),
+        reviewed_at=timezone.now(), shown_to_customer=bool(shown_to_customer),
     )
     save_versioned(review, expected_version=None, user=actor)
     for upload in customer_feedback or []:
@@ -414,6 +427,78 @@ def request_confirm_plan(
     service_request.customer_confirmed_via = how
     return _move(service_request, "confirm_plan", actor=actor, expected_version=expected_version,
                  note=service_request.customer_confirmed_name, data={"how": how})
+
+
+@transaction.atomic
+def request_reject_plan(
+    *, actor: Any, service_request: ServiceRequest, comment: str, expected_version: int | None = None,
+) -> ServiceRequest:
+    """The customer does not agree to the proposed plan and says why: in the portal, or as the desk records
+    from the phone. The request goes back under review (the desk reviews again and proposes another plan);
+    the desk hears of it in this transaction (the outbox)."""
+    service_request = _lock(service_request)
+    _own_customer(actor, service_request)
+    _check_move(service_request, "reject_plan")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": [_("Say why the plan does not suit you.")]})
+    rejected_plan = service_request.plan
+    service_request.customer_confirmed_at = None
+    service_request.customer_confirmed_via = ""
+    service_request.customer_confirmed_by = None
+    service_request.customer_confirmed_name = ""
+    _move(service_request, "reject_plan", actor=actor, note=comment[:2000], expected_version=expected_version,
+          data={"plan": rejected_plan, "by_customer": is_customer(actor)})
+    notify.plan_rejected(service_request, actor=actor, comment=comment)
+    return service_request
+
+
+@transaction.atomic
+def request_link_customer(
+    *, actor: Any, service_request: ServiceRequest, customer: Any, unit: Any = None, site: Any = None,
+    expected_version: int | None = None,
+) -> ServiceRequest:
+    """A request logged for a caller who was not in the system gets its customer record (and the unit,
+    when found): the warranty snapshot, the priority and the SLA policy are taken as at intake."""
+    service_request = _lock(service_request)
+    check_version(service_request, expected_version)
+    if is_customer(actor):
+        raise PermissionDenied(_("The service desk links the customer record."))
+    if service_request.customer_id:
+        raise ValidationError(_("This request already has its customer."), code="linked")
+    if not service_request.is_open:
+        raise ValidationError(_("Only an open request can be linked to a customer."), code="closed")
+    errors: dict[str, list[str]] = {}
+    if customer is None:
+        errors["customer"] = [_("Choose the customer.")]
+    else:
+        if unit is not None and unit.customer_id and unit.customer_id != customer.pk:
+            errors.setdefault("unit", []).append(_("This unit belongs to another customer."))
+        if site is not None and site.customer_id != customer.pk:
+            errors.setdefault("site", []).append(_("This site belongs to another customer."))
+    if errors:
+        raise ValidationError(errors)
+    service_request.customer = customer
+    if unit is not None:
+        service_request.unit = unit
+        if unit.so_line_id and service_request.sales_order_id is None:
+            service_request.sales_order = unit.so_line.order
+        _with_contracts(unit)
+        verdict = warranty_state(unit, timezone.localdate(service_request.received_at))
+        service_request.contract = verdict.contract
+        service_request.warranty_state, service_request.warranty_reason = verdict.state, verdict.reason
+    service_request.site = site or service_request.site or (unit.site if unit is not None else None)
+    sla_level = service_request.contract.sla_level if service_request.contract_id else ""
+    service_request.priority = priority_for(service_request.severity, customer.level, sla_level)
+    service_request.sla_policy = match_policy(
+        request_type=service_request.request_type, severity=service_request.severity, customer_level=customer.level,
+        contract_sla_level=sla_level)
+    save_versioned(service_request, expected_version=None, user=actor)
+    record_event(service_request, actor=actor, verb="customer_linked", note=customer.name,
+                 data={"customer": customer.pk, "unit": getattr(unit, "pk", None),
+                       "caller_company": service_request.caller_company})
+    refresh_sla(service_request)
+    return service_request
 
 
 # ---------------------------------------------------------------- work and outcome

@@ -40,7 +40,8 @@ def _review(actor: Any, r: ServiceRequest, d: dict[str, Any]) -> Any:
         raise PermissionDenied(_("Your role may not attach files."))
     return services.review_record(
         actor=actor, service_request=r, analysis=d["analysis"], opinion=d["opinion"], decided_plan=d["decided_plan"],
-        review_form=d.get("review_form", ""), customer_feedback=files, expected_version=_v(d))
+        review_form=d.get("review_form", ""), customer_feedback=files,
+        shown_to_customer=bool(d.get("shown_to_customer")), expected_version=_v(d))
 
 
 def _review_result():
@@ -69,7 +70,7 @@ REQUEST_STEPS.add(
     ),
     StepDef(
         "propose_plan", _("Propose plan to customer"), style="primary", icon="send",
-        form=forms.PlanForm, serializer=inputs.ProposePlanSerializer, blocker=rules.staff_move("propose_plan"),
+        form=forms.PlanForm, serializer=inputs.ProposePlanSerializer, blocker=rules.propose_plan_blocker,
         initial=_plan_initial, api_summary=_("Answer the customer with the decided service plan"),
         run=lambda actor, r, d: services.request_propose_plan(
             actor=actor, service_request=r, plan=d.get("plan", ""), note=d.get("note", ""), expected_version=_v(d)),
@@ -82,6 +83,15 @@ REQUEST_STEPS.add(
         run=lambda actor, r, d: services.request_confirm_plan(
             actor=actor, service_request=r, how=d.get("how"), confirmed_by_name=d.get("confirmed_by_name", ""),
             expected_version=_v(d)),
+    ),
+    StepDef(
+        "reject_plan", _("Reject the plan"), style="outline-danger", icon="hand-thumbs-down", customer_gate="view",
+        title=_("The plan does not suit the customer"),
+        form=forms.RejectPlanForm, serializer=inputs.RejectPlanSerializer, blocker=rules.reject_plan_blocker,
+        api_summary=_("The customer rejects the proposed plan with a comment: back to the desk's review"),
+        done=lambda d, r: _("The plan was rejected; the service desk reviews the request again."),
+        run=lambda actor, r, d: services.request_reject_plan(
+            actor=actor, service_request=r, comment=d["comment"], expected_version=_v(d)),
     ),
     StepDef(
         "start_work", _("Start work"), style="primary", icon="play", posts_at_once=True,
@@ -106,6 +116,14 @@ REQUEST_STEPS.add(
         run=lambda actor, r, d: services.request_confirm_resolution(
             actor=actor, service_request=r, how=d.get("how"), confirmed_by_name=d.get("confirmed_by_name", ""),
             expected_version=_v(d)),
+    ),
+    StepDef(
+        "link_customer", _("Link the customer record"), style="primary", icon="link-45deg",
+        form=forms.LinkCustomerForm, serializer=inputs.LinkCustomerSerializer, blocker=rules.link_customer_blocker,
+        form_kwargs=lambda user, r: {"user": user},
+        api_summary=_("Attach the customer record (and the unit) to a request logged for an unknown caller"),
+        run=lambda actor, r, d: services.request_link_customer(
+            actor=actor, service_request=r, customer=d["customer"], unit=d.get("unit"), expected_version=_v(d)),
     ),
     StepDef(
         "hand_over", _("Hand over to the desk"), style="outline-secondary", icon="arrow-left-right",

@@ -35,6 +35,7 @@ from .choices import OPEN_STATUSES, RequestChannel, RequestStatus, SlaTarget
 from .filters import QueueFilter, RequestFilter
 from .models import Escalation, ServiceRequest, SlaPolicy
 from .sla import deadlines_for
+from .sla.labels import target_label
 from .steps import REQUEST_STEPS
 
 # verbs of the timeline a customer does not need to see (internal escalations)
@@ -68,16 +69,28 @@ def sla_badge(service_request: ServiceRequest, now: datetime | None = None) -> s
                        tone, due, _("left"), humanize_delta(left))
 
 
+def sla_text(service_request: ServiceRequest, now: datetime | None = None) -> str:
+    """The queue's countdown as plain text (the Excel export): state, time left or over, and the deadline."""
+    if service_request.sla_paused:
+        return _("paused")
+    if service_request.sla_due_at is None:
+        return ""
+    left = service_request.sla_due_at - (now or timezone.now())
+    due = timezone.localtime(service_request.sla_due_at).strftime("%Y-%m-%d %H:%M")
+    state = _("overdue") if left.total_seconds() < 0 else _("left")
+    return f"{state} {humanize_delta(left)} ({due})"
+
+
 def _unit_label(r: ServiceRequest) -> str:
     return r.unit.serial_number if r.unit_id else ""
 
 
 QUEUE_COLUMNS = [
     Column("number", gettext_lazy("request number"), lambda r: r.number, sort="number"),
-    Column("sla", gettext_lazy("SLA"), sla_badge, sort=F("sla_due_at")),
+    Column("sla", gettext_lazy("SLA"), sla_badge, sort=F("sla_due_at"), export=sla_text),
     Column("priority", gettext_lazy("priority"), lambda r: r.get_priority_display(), sort="priority"),
     Column("status", gettext_lazy("status"), lambda r: r.get_status_display(), sort="status"),
-    Column("customer", gettext_lazy("customer"), lambda r: r.customer.name),
+    Column("customer", gettext_lazy("customer"), lambda r: r.customer_label),
     Column("unit", gettext_lazy("unit"), _unit_label),
     Column("title", gettext_lazy("title"), lambda r: r.title),
     Column("severity", gettext_lazy("severity"), lambda r: r.get_severity_display(), sort="severity"),
@@ -148,7 +161,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 customer=data["customer_obj"], unit=data["unit_obj"], title=data["title"],
                 description=data["description"], severity=data["severity"], contact_name=data["contact_name"],
                 contact_phone=data["contact_phone"], sales_order=data["sales_order_obj"],
-                handed_over_from=data["handed_over_from"],
+                handed_over_from=data["handed_over_from"], caller_company=data.get("caller_company", ""),
             )
         except ValidationError as exc:
             _merge(form, exc)
@@ -241,20 +254,24 @@ def _open_for(user: Any, unit_ids: list[int]) -> dict[int, list[ServiceRequest]]
 @login_required
 @require_GET
 def unit_lookup(request: HttpRequest) -> HttpResponse:
-    """HTMX: units (serial, customer, phone) and customers matching what the desk types."""
+    """HTMX: what the desk's search at intake finds (selectors.intake_search): units by any part of the
+    serial number or by their customer, the contacts (name, phone, its last digits) and customers named.
+    ``all=1``: every matching unit, a page of 50 at a time (``page``)."""
     require_model_perm(request, ServiceRequest, "add")
-    q = request.GET.get("q", "")
-    units = selectors.unit_lookup(request.user, q)
-    text = "".join(ch for ch in q if ch.isprintable()).strip()[:100]
-    customers = []
-    if len(text) >= 2:
-        from serviceloop.customers.selectors import customer_search
-
-        customers = list(customer_search(Customer.objects.restrict(request.user, "view"), text).order_by("code")[:5])
-    open_by_unit = _open_for(request.user, [u.pk for u in units])
-    for unit in units:
+    show_all = request.GET.get("all") == "1"
+    page = _int(request.GET.get("page")) or 1
+    found = selectors.intake_search(request.user, request.GET.get("q", ""), page=min(page, 1000),
+                                    page_size=selectors.INTAKE_PAGE if show_all else selectors.INTAKE_SHOWN)
+    open_by_unit = _open_for(request.user, [u.pk for u in found.units])
+    contact_of = {}  # the customer's contact the text named: filled in when the desk picks the unit
+    for contact in found.contacts:
+        contact_of.setdefault(contact.customer_id, contact)
+    for unit in found.units:
         unit.open_requests = open_by_unit.get(unit.pk, [])
-    return render(request, "service/partials/lookup_results.html", {"units": units, "customers": customers, "q": text})
+        unit.matched_contact = contact_of.get(unit.customer_id)
+    return render(request, "service/partials/lookup_results.html",
+                  {"found": found, "units": found.units, "customers": found.customers, "contacts": found.contacts,
+                   "q": found.text, "show_all": show_all})
 
 
 # ---------------------------------------------------------------- detail and steps
@@ -284,7 +301,7 @@ class RequestDetailView(GatedDetailView):
         context: dict[str, Any] = {
             "clocks": clocks,
             "steps": REQUEST_STEPS.buttons(user, obj),
-            "reviews": selectors.reviews_of(user, obj),
+            "reviews": selectors.reviews_with_files(user, obj),
             "escalations": [] if customer_view else Escalation.objects.filter(service_request=obj).order_by("-at")[:20],
             "other_open": selectors.open_requests_for_unit(user, obj.unit).exclude(pk=obj.pk) if obj.unit_id else [],
             "customer_view": customer_view,
@@ -360,11 +377,11 @@ SLA_POLICY_LIST = ListSpec(
         Column("type", gettext_lazy("request type"), lambda p: p.get_request_type_display() or _("any")),
         Column("severity", gettext_lazy("severity"), lambda p: p.get_severity_display() or _("any")),
         Column("level", gettext_lazy("customer level"), lambda p: p.get_customer_level_display() or _("any")),
-        Column("first", gettext_lazy("first response (working minutes)"), lambda p: p.first_response_minutes),
-        Column("contact", gettext_lazy("engineer contact after dispatch (working minutes)"),
-               lambda p: p.engineer_contact_minutes),
-        Column("plan", gettext_lazy("service plan decided (working minutes)"), lambda p: p.plan_decided_minutes),
-        Column("resolution", gettext_lazy("resolution (working minutes)"), lambda p: p.resolution_minutes),
+        Column("first", SlaTarget.FIRST_RESPONSE.label, lambda p: target_label(p, p.first_response_minutes)),
+        Column("contact", SlaTarget.ENGINEER_CONTACT.label, lambda p: target_label(p, p.engineer_contact_minutes)),
+        Column("plan", SlaTarget.PLAN_DECIDED.label, lambda p: target_label(p, p.plan_decided_minutes)),
+        Column("arrival", SlaTarget.ONSITE_ARRIVAL.label, lambda p: target_label(p, p.onsite_arrival_minutes)),
+        Column("resolution", SlaTarget.RESOLUTION.label, lambda p: target_label(p, p.resolution_minutes)),
         Column("default", gettext_lazy("default policy"), lambda p: _("yes") if p.is_default else ""),
         Column("active", gettext_lazy("active"), lambda p: _("yes") if p.active else _("no")),
     ],
@@ -378,6 +395,9 @@ class SlaPolicyListView(GatedListView):
     title = gettext_lazy("SLA policies")
     create_url_name = "service:sla_policy_create"
     export_name = "sla-policies"
+
+    def base_queryset(self):
+        return SlaPolicy.objects.select_related("calendar")  # the calendar's working day sets the days shown
 
 
 class SlaPolicyDetailView(GatedDetailView):

@@ -86,6 +86,20 @@ def unassigned_work_orders(user: Any) -> QuerySet[WorkOrder]:
     )
 
 
+def requests_waiting_for_work_order(user: Any) -> QuerySet[Any]:
+    """The dispatch board's intake: requests whose on-site plan the customer confirmed and that have no
+    work order yet (creating one starts the work), oldest confirmation first; only those the user may see."""
+    from serviceloop.service.choices import RequestStatus, ServicePlan
+    from serviceloop.service.models import ServiceRequest
+
+    return (
+        ServiceRequest.objects.restrict(user, "view")
+        .filter(status=RequestStatus.PLAN_CONFIRMED, plan=ServicePlan.ONSITE, work_orders__isnull=True)
+        .select_related("customer", "site", "unit", "unit__product_model")
+        .order_by(F("customer_confirmed_at").asc(nulls_last=True), "received_at", "id")
+    )
+
+
 def work_orders_awaiting_approval(user: Any) -> QuerySet[WorkOrder]:
     """The service manager's queue: dispatches to approve, oldest first."""
     return work_orders_visible_to(user).filter(status=S.PENDING_APPROVAL).order_by("dispatched_at", "id")

@@ -110,7 +110,19 @@ class BoardView(StaffListView):
         if text:
             awaiting = work_order_search(awaiting, text)
         awaiting_rows = list(awaiting[:21])
+        waiting = selectors.requests_waiting_for_work_order(user)
+        if text:
+            from serviceloop.service.selectors import request_search
+
+            waiting = request_search(waiting, text)
+        waiting_rows = list(waiting[:21])
+        from serviceloop.service.steps import REQUEST_STEPS
+
+        for r in waiting_rows:  # the link to create the work order where the step is open to this user
+            r.can_create_wo = REQUEST_STEPS.blocked("work_order", user, r) is None
         return {
+            "waiting_requests": waiting_rows[:20],
+            "waiting_more": len(waiting_rows) > 20,
             "awaiting": awaiting_rows[:20],
             "awaiting_more": len(awaiting_rows) > 20,
             "can_dispatch": user.has_perm(PERM_DISPATCH),
