@@ -139,7 +139,7 @@ class _ReadOnlyModelSerializer(_BuiltOnceFields, serializers.ModelSerializer):
 
 class ServiceRequestSerializer(_ReadOnlyModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True, allow_null=True)
     unit_serial_number = serializers.CharField(source="unit.serial_number", read_only=True, allow_null=True)
     sales_order_number = serializers.CharField(source="sales_order.number", read_only=True, allow_null=True)
     contract_number = serializers.CharField(source="contract.number", read_only=True, allow_null=True)
@@ -152,7 +152,7 @@ class ServiceRequestSerializer(_ReadOnlyModelSerializer):
         model = ServiceRequest
         fields = [
             "id", "number", "channel", "request_type", "severity", "priority", "status", "status_label",
-            "customer", "customer_name", "site", "contact_name", "contact_phone", "unit", "unit_serial_number",
+            "customer", "customer_name", "caller_company", "site", "contact_name", "contact_phone", "unit", "unit_serial_number",
             "sales_order", "sales_order_number", "contract", "contract_number", "warranty_state",
             "warranty_state_label", "warranty_reason", "title", "description", "received_at", "received_by",
             "handed_over_from", "handed_over_at", "first_responded_at", "plan", "plan_note", "plan_decided_at",
@@ -341,6 +341,10 @@ class ServiceRequestCreateSerializer(_BuiltOnceFields, serializers.Serializer):
     )
     contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    caller_company = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="",
+        help_text=gettext_lazy("Staff: a caller who is not in the system yet (no customer); link the customer "
+                               "later with link-customer."))
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=20_000, required=False, allow_blank=True, default="")
     received_at = serializers.DateTimeField(

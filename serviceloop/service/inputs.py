@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 from serviceloop.accounts.models import Department
 from serviceloop.assets.models import Unit
-from serviceloop.customers.models import Customer
 from serviceloop.core.api import GatedRelatedField
+from serviceloop.customers.models import Customer
 
 from .choices import ConfirmationChannel, PauseReason, ResolutionConfirmation, ServicePlan
 

@@ -376,6 +376,8 @@ def request_propose_plan(
     """Answer the customer with the decided service plan (seed 001 §4.6): stops the plan clock."""
     service_request = _lock(service_request)
     _check_move(service_request, "propose_plan")
+    if not service_request.customer_id:
+        raise ValidationError(_("Link the caller to a customer record before proposing a plan."), code="no_customer")
     latest = service_request.reviews.order_by("-reviewed_at", "-id").first()
     if service_request.request_type == RequestType.COMPLAINT and (
         service_request.status != RequestStatus.UNDER_REVIEW or latest is None

@@ -48,6 +48,7 @@ MOVES = {
     "confirm_plan": lambda actor, r: services.request_confirm_plan(
         actor=actor, service_request=r, how="phone", confirmed_by_name="王工"
     ),
+    "reject_plan": lambda actor, r: services.request_reject_plan(actor=actor, service_request=r, comment="时间不合适"),
     "start_work": lambda actor, r: services.request_start_work(actor=actor, service_request=r),
     "resolve": lambda actor, r: services.request_resolve(actor=actor, service_request=r, resolution="更换温控模块"),
     "close": lambda actor, r: services.request_close(actor=actor, service_request=r, follow_up=SimpleNamespace(pk=1)),

@@ -72,6 +72,9 @@ def _requests(crew) -> dict[str, ServiceRequest]:
     ServiceRequest.objects.filter(pk=old.pk).update(resolved_at=timezone.now() - dt.timedelta(days=30))
     found["resolved_long_ago"] = old
     found["cancelled"] = rs.request_cancel(actor=desk, service_request=fresh(), reason="客户取消")
+    found["unknown_caller"] = rs.request_create(  # a caller not in the system yet: the customer is linked later
+        actor=desk, channel="phone", request_type="fault_repair", customer=None, caller_company="来电公司",
+        contact_phone="13700001234", title="设备报警").service_request
     return found
 
 
