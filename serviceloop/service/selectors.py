@@ -94,18 +94,6 @@ def request_search(qs: QuerySet[ServiceRequest], q: str) -> QuerySet[ServiceRequ
     return qs.filter(condition)
 
 
-def unit_lookup(user: Any, q: str, limit: int = 8) -> list[Any]:
-    """The desk's fast unit lookup at intake: serial prefix, customer name/code or phone."""
-    from serviceloop.assets.models import Unit
-    from serviceloop.assets.selectors import unit_search
-
-    text = "".join(ch for ch in (q or "") if ch.isprintable()).strip()[:100]
-    if len(text) < 2:
-        return []
-    qs = Unit.objects.restrict(user, "view").select_related("customer", "product_model", "site")
-    return list(unit_search(qs, text).order_by("-id")[:limit])
-
-
 # ---------------------------------------------------------------- phone intake search
 
 INTAKE_SHOWN = 8  # units shown at once while the desk types
