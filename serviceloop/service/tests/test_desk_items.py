@@ -110,7 +110,8 @@ def test_start_review_only_from_new(client, cast):
         services.request_start_review(actor=cast.desk, service_request=r)
     page = _login(client, cast.desk).get(reverse("service:detail", args=[r.pk])).content.decode()
     assert 'data-step="start_review"' not in page
-    assert client.post(reverse("service:step", args=[r.pk, "start_review"])).status_code == 302  # refused, back
+    refused = client.post(reverse("service:step", args=[r.pk, "start_review"]), {"version": r.version})
+    assert refused.status_code == 400 and "cannot move" in refused.content.decode()
     response = api(cast.desk).post(f"{API}{r.pk}/start-review/", {}, format="json")
     assert response.status_code == 400
     assert "start_review" not in api(cast.desk).get(f"{API}{r.pk}/").json()["allowed_steps"]
@@ -366,3 +367,60 @@ def test_dispatch_board_lists_confirmed_on_site_plans_waiting_for_a_work_order(c
     html = _login(client, cast.desk).get(reverse("workorders:board")).content.decode()
     section = html[html.index('data-testid="waiting-requests"'):]
     assert waiting.number not in section[:section.index("</ul>")]
+
+
+# ------------------------------------------------------------- the new steps' services
+
+def _unknown(cast, **kwargs):
+    return services.request_create(actor=cast.desk, channel="phone", request_type="fault_repair", customer=None,
+                                   caller_company="来电公司", contact_name="陈工", title="报警", **kwargs).service_request
+
+
+def test_link_customer_service_takes_the_warranty_priority_and_policy_and_checks_the_version(cast):
+    from serviceloop.core.concurrency import StaleEditError
+
+    policy = SlaPolicyFactory(name="A 级", customer_level="A")
+    cast.customer_a.level = "A"
+    cast.customer_a.save()
+    r = _unknown(cast)
+    assert r.customer is None and r.priority == "P3" and r.sla_policy is None and r.warranty_state == ""
+    unit = UnitFactory(customer=cast.customer_a)
+    with pytest.raises(StaleEditError):
+        services.request_link_customer(actor=cast.desk, service_request=r, customer=cast.customer_a,
+                                       expected_version=r.version + 5)
+    with pytest.raises(ValidationError) as wrong:
+        services.request_link_customer(actor=cast.desk, service_request=r, customer=cast.customer_b, unit=unit)
+    assert "unit" in wrong.value.message_dict
+    r.refresh_from_db()
+    assert r.customer is None and r.unit is None
+    services.request_link_customer(actor=cast.desk, service_request=r, customer=cast.customer_a, unit=unit,
+                                   expected_version=r.version)
+    r.refresh_from_db()
+    assert (r.customer, r.unit, r.priority, r.sla_policy) == (cast.customer_a, unit, "P2", policy)
+    assert r.warranty_state and r.caller_company == "来电公司"
+    with pytest.raises(ValidationError):
+        services.request_link_customer(actor=cast.desk, service_request=r, customer=cast.customer_b)
+
+
+def test_intake_without_customer_needs_the_callers_company_and_a_name_or_phone(cast):
+    with pytest.raises(ValidationError) as nothing:
+        services.request_create(actor=cast.desk, channel="phone", request_type="fault_repair", customer=None, title="x")
+    assert "customer" in nothing.value.message_dict
+    with pytest.raises(ValidationError) as nobody:
+        services.request_create(actor=cast.desk, channel="phone", request_type="fault_repair", customer=None,
+                                caller_company="来电公司", title="x")
+    assert "contact_phone" in nobody.value.message_dict
+    assert ServiceRequest.objects.count() == 0
+
+
+def test_reject_plan_service_checks_the_version_and_the_customer(cast):
+    from serviceloop.core.concurrency import StaleEditError
+
+    r = _proposed(cast)
+    with pytest.raises(StaleEditError):
+        services.request_reject_plan(actor=cast.owner, service_request=r, comment="不行", expected_version=r.version - 1)
+    with pytest.raises(ValidationError):
+        services.request_reject_plan(actor=cast.outsider, service_request=r, comment="不行")
+    r.refresh_from_db()
+    assert r.status == "plan_proposed"
+    assert not Notification.objects.filter(kind="plan_rejected").exists()
