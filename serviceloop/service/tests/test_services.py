@@ -310,7 +310,9 @@ def test_a_plan_is_needed_to_propose_one(cast):
 def test_the_customer_can_send_a_plan_back_to_review(cast):
     request = new_request(actor=cast.desk, customer=cast.customer_a)
     services.request_propose_plan(actor=cast.desk, service_request=request, plan="remote_support")
-    services.request_start_review(actor=cast.desk, service_request=request, note="客户要求上门")
+    with pytest.raises(ValidationError):  # not a second review start (issue 9): the customer rejects the plan
+        services.request_start_review(actor=cast.desk, service_request=request, note="客户要求上门")
+    services.request_reject_plan(actor=cast.owner, service_request=request, comment="客户要求上门")
     request.refresh_from_db()
     assert request.status == "under_review"
     assert kinds(request).count(("target_met", "plan_decided")) == 1
