@@ -23,10 +23,43 @@ class FollowUpOutcome(models.TextChoices):
 
 
 class ComplaintStatus(models.TextChoices):
-    """open -> handled (by the service manager, with a handling note). Moves: ``TRANSITIONS`` in models.py."""
+    """The complaint workflow of seed 003 §5.5 (moves: ``TRANSITIONS`` in models.py).
 
-    OPEN = "open", _("Open")
-    HANDLED = "handled", _("Handled")
+    open (registered) -> analysing (sent to the departments, each answers within 24 hours) -> handling
+    (every analysis in) -> handled (the measures recorded, waiting for the revisit) -> satisfied (the
+    customer says so at the revisit; not satisfied: back to handling) -> closed.
+    """
+
+    OPEN = "open", _("Registered")
+    ANALYSING = "analysing", _("Departments analysing")
+    HANDLING = "handling", _("Handling")
+    HANDLED = "handled", _("Measures taken, revisit due")
+    SATISFIED = "satisfied", _("Customer satisfied")
+    CLOSED = "closed", _("Closed")
+
+
+class ComplaintChannel(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    PORTAL = "portal", _("Customer portal")
+    FOLLOW_UP = "follow_up", _("Follow-up call")
+    EMAIL = "email", _("E-mail or letter")
+    VISIT = "visit", _("In person")
+
+
+class ComplaintCategory(models.TextChoices):
+    """What the complaint is about (seed 003 §5.5.1: timeliness of the service, attitude, ...)."""
+
+    TIMELINESS = "timeliness", _("Timeliness")
+    ATTITUDE = "attitude", _("Attitude")
+    QUALITY = "quality", _("Quality of the work")
+    CHARGES = "charges", _("Charges")
+    OTHER = "other", _("Other")
+
+
+class RevisitChannel(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    VISIT = "visit", _("Visit")
+    PORTAL = "portal", _("Customer portal")
 
 
 SCORE_MIN, SCORE_MAX = 1, 5

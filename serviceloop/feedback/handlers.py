@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 VERB_LABELS = {
     "followed_up": gettext_lazy("followed up"),
     "complaint_opened": gettext_lazy("service complaint registered"),
-    "handle": gettext_lazy("handled"),
+    "handle": gettext_lazy("handling measures recorded"),
+    "send": gettext_lazy("sent to the departments"),
+    "analyse": gettext_lazy("department analysis"),
+    "analysis_overdue": gettext_lazy("analysis overdue, escalated"),
+    "revisit": gettext_lazy("revisited"),
 }
 
 
