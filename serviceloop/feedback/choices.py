@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FollowUpChannel(models.TextChoices):
@@ -30,35 +31,35 @@ class ComplaintStatus(models.TextChoices):
     customer says so at the revisit; not satisfied: back to handling) -> closed.
     """
 
-    OPEN = "open", _("Registered")
-    ANALYSING = "analysing", _("Departments analysing")
-    HANDLING = "handling", _("Handling")
-    HANDLED = "handled", _("Measures taken, revisit due")
-    SATISFIED = "satisfied", _("Customer satisfied")
+    OPEN = "open", pgettext_lazy("complaint", "Registered")
+    ANALYSING = "analysing", pgettext_lazy("complaint", "Departments analysing")
+    HANDLING = "handling", pgettext_lazy("complaint", "Handling")
+    HANDLED = "handled", pgettext_lazy("complaint", "Measures taken, revisit due")
+    SATISFIED = "satisfied", pgettext_lazy("complaint", "Customer satisfied")
     CLOSED = "closed", _("Closed")
 
 
 class ComplaintChannel(models.TextChoices):
-    PHONE = "phone", _("Phone call")
+    PHONE = "phone", pgettext_lazy("complaint", "Phone call")
     PORTAL = "portal", _("Customer portal")
     FOLLOW_UP = "follow_up", _("Follow-up call")
-    EMAIL = "email", _("E-mail or letter")
-    VISIT = "visit", _("In person")
+    EMAIL = "email", pgettext_lazy("complaint", "E-mail or letter")
+    VISIT = "visit", pgettext_lazy("complaint", "In person")
 
 
 class ComplaintCategory(models.TextChoices):
     """What the complaint is about (seed 003 §5.5.1: timeliness of the service, attitude, ...)."""
 
     TIMELINESS = "timeliness", _("Timeliness")
-    ATTITUDE = "attitude", _("Attitude")
-    QUALITY = "quality", _("Quality of the work")
-    CHARGES = "charges", _("Charges")
-    OTHER = "other", _("Other")
+    ATTITUDE = "attitude", pgettext_lazy("complaint", "Attitude")
+    QUALITY = "quality", pgettext_lazy("complaint", "Quality of the work")
+    CHARGES = "charges", pgettext_lazy("complaint", "Charges")
+    OTHER = "other", pgettext_lazy("complaint", "Other")
 
 
 class RevisitChannel(models.TextChoices):
-    PHONE = "phone", _("Phone call")
-    VISIT = "visit", _("Visit")
+    PHONE = "phone", pgettext_lazy("complaint", "Phone call")
+    VISIT = "visit", pgettext_lazy("complaint", "Visit")
     PORTAL = "portal", _("Customer portal")
 
 

@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from serviceloop.core.filters import StyledFilterSet
 
@@ -19,12 +20,12 @@ def overdue_analyses() -> QuerySet[ComplaintAnalysis]:
 
 class ComplaintFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(label=_("status"), choices=ComplaintStatus.choices, empty_label=_("all"))
-    category = django_filters.ChoiceFilter(label=_("about"), choices=ComplaintCategory.choices, empty_label=_("all"))
-    channel = django_filters.ChoiceFilter(label=_("received by"), choices=ComplaintChannel.choices,
+    category = django_filters.ChoiceFilter(label=pgettext_lazy("complaint", "about"), choices=ComplaintCategory.choices, empty_label=_("all"))
+    channel = django_filters.ChoiceFilter(label=pgettext_lazy("complaint", "received by"), choices=ComplaintChannel.choices,
                                           empty_label=_("all"))
-    major = django_filters.ChoiceFilter(label=_("major complaint"), choices=YES_NO, empty_label=_("all"),
+    major = django_filters.ChoiceFilter(label=pgettext_lazy("complaint", "major complaint"), choices=YES_NO, empty_label=_("all"),
                                         method="filter_major")
-    overdue = django_filters.ChoiceFilter(label=_("analysis overdue"), choices=YES_NO, empty_label=_("all"),
+    overdue = django_filters.ChoiceFilter(label=pgettext_lazy("complaint", "analysis overdue"), choices=YES_NO, empty_label=_("all"),
                                           method="filter_overdue")
 
     class Meta:

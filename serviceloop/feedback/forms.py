@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from serviceloop.core.scoping import is_customer
 
@@ -84,18 +85,18 @@ class ComplaintRegisterForm(forms.Form):
 
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=None, required=False,
                                       widget=forms.Select(attrs={"class": "form-select"}))
-    request_number = forms.CharField(label=_("Service request number"), max_length=20, required=False,
+    request_number = forms.CharField(label=pgettext_lazy("complaint", "Service request number"), max_length=20, required=False,
                                      widget=_input(placeholder="CSI-2612-0001"),
                                      help_text=_("Optional: the request the complaint is about."))
-    channel = forms.ChoiceField(label=_("Received by"), choices=[
+    channel = forms.ChoiceField(label=pgettext_lazy("complaint", "Received by"), choices=[
         c for c in ComplaintChannel.choices if c[0] in (ComplaintChannel.PHONE, ComplaintChannel.EMAIL,
                                                         ComplaintChannel.VISIT)],
         initial=ComplaintChannel.PHONE, widget=forms.Select(attrs={"class": "form-select"}))
-    category = forms.ChoiceField(label=_("About"), choices=ComplaintCategory.choices,
+    category = forms.ChoiceField(label=pgettext_lazy("complaint", "About"), choices=ComplaintCategory.choices,
                                  initial=ComplaintCategory.TIMELINESS, widget=forms.Select(attrs={"class": "form-select"}))
-    contact_name = forms.CharField(label=_("Complainant"), max_length=100, required=False, widget=_input())
-    contact_phone = forms.CharField(label=_("Complainant's phone"), max_length=30, required=False, widget=_input())
-    description = forms.CharField(label=_("Complaint"), max_length=4000, widget=_textarea(4, autofocus=True),
+    contact_name = forms.CharField(label=pgettext_lazy("complaint", "Complainant"), max_length=100, required=False, widget=_input())
+    contact_phone = forms.CharField(label=pgettext_lazy("complaint", "Complainant's phone"), max_length=30, required=False, widget=_input())
+    description = forms.CharField(label=pgettext_lazy("complaint", "Complaint"), max_length=4000, widget=_textarea(4, autofocus=True),
                                   help_text=_("What happened, in the customer's words."))
     major = forms.BooleanField(label=_("Major complaint (key account or serious incident)"), required=False,
                                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
@@ -114,9 +115,9 @@ class ComplaintRegisterForm(forms.Form):
         if is_customer(user):
             for name in ("channel", "major", "contact_name"):
                 del self.fields[name]
-            self.fields["description"].label = _("Your complaint")
+            self.fields["description"].label = pgettext_lazy("complaint", "Your complaint")
             self.fields["description"].help_text = _("What went wrong with our service?")
-            self.fields["contact_phone"].label = _("Your phone")
+            self.fields["contact_phone"].label = pgettext_lazy("complaint", "Your phone")
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -146,9 +147,9 @@ class ComplaintSendForm(forms.Form):
 
 
 class ComplaintAnalyseForm(forms.Form):
-    cause = forms.CharField(label=_("Cause analysis"), max_length=4000, widget=_textarea(4, autofocus=True),
+    cause = forms.CharField(label=pgettext_lazy("complaint", "Cause analysis"), max_length=4000, widget=_textarea(4, autofocus=True),
                             help_text=_("What your department found: why did it happen?"))
-    improvement = forms.CharField(label=_("Improvement"), max_length=4000, widget=_textarea(3),
+    improvement = forms.CharField(label=pgettext_lazy("complaint", "Improvement"), max_length=4000, widget=_textarea(3),
                                   help_text=_("What your department changes so it does not happen again."))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -159,7 +160,7 @@ class ComplaintEscalateForm(forms.Form):
 
 
 class ComplaintHandleForm(forms.Form):
-    note = forms.CharField(label=_("Handling measures"), max_length=4000, widget=_textarea(4, autofocus=True),
+    note = forms.CharField(label=pgettext_lazy("complaint", "Handling measures"), max_length=4000, widget=_textarea(4, autofocus=True),
                            help_text=_("What was done for the customer, from the departments' analyses."))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -190,5 +191,5 @@ class ComplaintRevisitForm(forms.Form):
 
 
 class ComplaintCloseForm(forms.Form):
-    note = forms.CharField(label=_("Note"), max_length=4000, required=False, widget=_textarea(2))
+    note = forms.CharField(label=pgettext_lazy("complaint", "Note"), max_length=4000, required=False, widget=_textarea(2))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

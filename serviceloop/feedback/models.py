@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from serviceloop.core.models import TimestampedModel
@@ -118,19 +119,19 @@ class ServiceComplaint(TimestampedModel):
         FollowUp, verbose_name=_("follow-up"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="complaint",
     )
-    channel = models.CharField(_("received by"), max_length=10, choices=ComplaintChannel.choices,
+    channel = models.CharField(pgettext_lazy("complaint", "received by"), max_length=10, choices=ComplaintChannel.choices,
                                default=ComplaintChannel.PHONE)
-    category = models.CharField(_("about"), max_length=12, choices=ComplaintCategory.choices,
+    category = models.CharField(pgettext_lazy("complaint", "about"), max_length=12, choices=ComplaintCategory.choices,
                                 default=ComplaintCategory.OTHER)
-    contact_name = models.CharField(_("complainant"), max_length=100, blank=True)
-    contact_phone = models.CharField(_("complainant's phone"), max_length=30, blank=True)
+    contact_name = models.CharField(pgettext_lazy("complaint", "complainant"), max_length=100, blank=True)
+    contact_phone = models.CharField(pgettext_lazy("complaint", "complainant's phone"), max_length=30, blank=True)
     description = models.TextField(_("description"))
-    major = models.BooleanField(_("major complaint"), default=False,
+    major = models.BooleanField(pgettext_lazy("complaint", "major complaint"), default=False,
                                 help_text=_("A key account or a serious incident: the general manager's office is "
                                             "told at once."))
     escalated_at = models.DateTimeField(_("escalated to the GM office at"), null=True, blank=True)
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, verbose_name=pgettext_lazy("complaint", "registered by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
     status = models.CharField(_("status"), max_length=10, choices=ComplaintStatus.choices,
@@ -142,9 +143,9 @@ class ServiceComplaint(TimestampedModel):
         on_delete=models.SET_NULL, related_name="+",
     )
     handled_at = models.DateTimeField(_("measures recorded at"), null=True, blank=True)
-    handling_note = models.TextField(_("handling measures"), blank=True)
+    handling_note = models.TextField(pgettext_lazy("complaint", "handling measures"), blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, verbose_name=pgettext_lazy("complaint", "closed by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -182,25 +183,25 @@ class ComplaintAnalysis(TimestampedModel):
     department = models.ForeignKey("accounts.Department", verbose_name=_("department"), on_delete=models.PROTECT,
                                    related_name="+")
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, verbose_name=pgettext_lazy("complaint", "sent by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
-    sent_at = models.DateTimeField(_("sent at"))
+    sent_at = models.DateTimeField(pgettext_lazy("complaint", "sent at"))
     due_at = models.DateTimeField(_("analysis due"))
-    cause = models.TextField(_("cause analysis"), blank=True)
-    improvement = models.TextField(_("improvement"), blank=True)
+    cause = models.TextField(pgettext_lazy("complaint", "cause analysis"), blank=True)
+    improvement = models.TextField(pgettext_lazy("complaint", "improvement"), blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("answered by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, verbose_name=pgettext_lazy("complaint", "answered by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
-    submitted_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(pgettext_lazy("complaint", "answered at"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("escalated as overdue at"), null=True, blank=True)
 
     scope_paths = {"customer": "complaint__customer", "branch": "complaint__customer__branch"}
 
     class Meta:
-        verbose_name = _("department analysis")
-        verbose_name_plural = _("department analyses")
+        verbose_name = pgettext_lazy("complaint", "department analysis")
+        verbose_name_plural = pgettext_lazy("complaint", "department analyses")
         ordering = ["sent_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["complaint", "department"], name="uniq_complaint_department"),
@@ -239,8 +240,8 @@ class ComplaintRevisit(TimestampedModel):
     scope_paths = {"customer": "complaint__customer", "branch": "complaint__customer__branch"}
 
     class Meta:
-        verbose_name = _("complaint revisit")
-        verbose_name_plural = _("complaint revisits")
+        verbose_name = pgettext_lazy("complaint", "complaint revisit")
+        verbose_name_plural = pgettext_lazy("complaint", "complaint revisits")
         ordering = ["called_at", "id"]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext
 
 from serviceloop.core.concurrency import check_version, save_versioned
 from serviceloop.core.numbering import next_number
@@ -288,24 +288,24 @@ def complaint_register(
     if not description:
         err("description", _("Describe the complaint in the customer's words."))
     elif len(description) > TEXT_MAX:
-        err("description", _("At most %(max)d characters.") % {"max": TEXT_MAX})
+        err("description", pgettext("complaint", "At most %(max)d characters.") % {"max": TEXT_MAX})
     contact_name, contact_phone = (contact_name or "").strip(), (contact_phone or "").strip()
     if len(contact_name) > 100:
         err("contact_name", _("At most 100 characters."))
     if len(contact_phone) > 30:
-        err("contact_phone", _("At most 30 characters."))
+        err("contact_phone", pgettext("complaint", "At most 30 characters."))
     if not isinstance(major, bool):
-        err("major", _("Answer yes or no."))
+        err("major", pgettext("complaint", "Answer yes or no."))
     if errors:
         raise ValidationError(errors)
 
     reasons = []
     if major:
-        reasons.append(str(_("registered as major")))
+        reasons.append(str(pgettext("complaint", "registered as major")))
     if customer.level == "A":
-        reasons.append(str(_("key account")))
+        reasons.append(str(pgettext("complaint", "key account")))
     if service_request is not None and service_request.severity == Severity.MAJOR:
-        reasons.append(str(_("major request")))
+        reasons.append(str(pgettext("complaint", "major request")))
     complaint = ServiceComplaint(
         number=next_number("SC", at=now), customer=customer, service_request=service_request, follow_up=follow_up,
         channel=channel, category=category, contact_name=contact_name, contact_phone=contact_phone,
@@ -445,7 +445,7 @@ def complaint_analyse(
         errors["improvement"] = [_("Write down how your department will improve.")]
     for name, value in (("cause", cause), ("improvement", improvement)):
         if len(value) > TEXT_MAX:
-            errors.setdefault(name, []).append(_("At most %(max)d characters.") % {"max": TEXT_MAX})
+            errors.setdefault(name, []).append(pgettext("complaint", "At most %(max)d characters.") % {"max": TEXT_MAX})
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -485,7 +485,7 @@ def complaint_handle(
     if not note:
         raise ValidationError({"note": [_("Describe the measures taken.")]})
     if len(note) > TEXT_MAX:
-        raise ValidationError({"note": [_("At most %(max)d characters.") % {"max": TEXT_MAX}]})
+        raise ValidationError({"note": [pgettext("complaint", "At most %(max)d characters.") % {"max": TEXT_MAX}]})
     source = complaint.status
     complaint.status = target
     complaint.handled_by = _user_or_none(actor)
@@ -526,7 +526,7 @@ def complaint_revisit(
     if satisfied is False and not comments:
         errors["comments"] = [_("Write down why the customer is not satisfied.")]
     if len(comments) > TEXT_MAX:
-        errors.setdefault("comments", []).append(_("At most %(max)d characters.") % {"max": TEXT_MAX})
+        errors.setdefault("comments", []).append(pgettext("complaint", "At most %(max)d characters.") % {"max": TEXT_MAX})
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views import View
 
 from serviceloop.core.access import get_for_user, require_model_perm
@@ -186,9 +186,9 @@ COMPLAINT_LIST = ListSpec(
         Column("customer", gettext_lazy("customer"), lambda c: c.customer.name, sort="customer__name"),
         Column("request", gettext_lazy("request number"),
                lambda c: c.service_request.number if c.service_request_id else "", sort="service_request__number"),
-        Column("category", gettext_lazy("about"), lambda c: c.get_category_display(), sort="category"),
+        Column("category", pgettext_lazy("complaint", "about"), lambda c: c.get_category_display(), sort="category"),
         Column("status", gettext_lazy("status"), lambda c: c.get_status_display(), sort="status"),
-        Column("major", gettext_lazy("major complaint"), lambda c: _("major") if c.major else ""),
+        Column("major", pgettext_lazy("complaint", "major complaint"), lambda c: pgettext("complaint", "major") if c.major else ""),
         Column("created_at", gettext_lazy("registered at"), lambda c: c.created_at, sort="created_at"),
         Column("due_at", gettext_lazy("analysis due"), _due_cell, sort="due_at"),
         Column("description", gettext_lazy("description"), lambda c: c.description[:80]),
@@ -211,7 +211,7 @@ class ComplaintListView(GatedListView):
         return selectors.complaints_visible_to(self.request.user)
 
     def get_title(self) -> Any:
-        return _("My complaints") if is_customer(self.request.user) else self.title
+        return pgettext("complaint", "My complaints") if is_customer(self.request.user) else self.title
 
 
 class ComplaintDetailView(GatedDetailView):
