@@ -45,6 +45,11 @@ def complaints_visible_to(user: Any) -> QuerySet[ServiceComplaint]:
     )
 
 
+def complaints_of(user: Any, service_request: ServiceRequest) -> QuerySet[ServiceComplaint]:
+    """The complaints about one request the user may see (the request page's panel), newest first."""
+    return ServiceComplaint.objects.restrict(user, "view").filter(service_request=service_request).order_by("-created_at")
+
+
 def analyses_of(complaint: ServiceComplaint) -> list[ComplaintAnalysis]:
     """The departments' parts of a complaint (staff only: the caller has passed the gate for the complaint)."""
     return list(complaint.analyses.select_related("department", "sent_by", "submitted_by").order_by("sent_at", "pk"))

@@ -408,7 +408,10 @@ def test_the_desk_registers_a_complaint_on_its_own_and_from_a_request(client, ca
     on_request = reverse("feedback:complaint_on_request", args=[request.pk])
     response = client.post(on_request, {"channel": "phone", "category": "timeliness", "description": "迟到"})
     assert response.status_code == 302
-    assert ServiceComplaint.objects.get(service_request=request).customer == cast.customer_a
+    on_it = ServiceComplaint.objects.get(service_request=request)
+    assert on_it.customer == cast.customer_a
+    page = _text(client.get(reverse("service:detail", args=[request.pk])))  # the request page lists it
+    assert 'data-testid="request-complaints"' in page and on_it.number in page
 
 
 def test_the_customer_complains_in_the_portal(client, cast):
