@@ -264,6 +264,8 @@ def complaint_register(
     def err(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
 
+    if is_customer(actor) and customer is None and service_request is None:
+        customer = actor.customer  # the portal: their own company
     if service_request is not None:
         customer = customer or service_request.customer
         if service_request.customer_id != customer.pk:

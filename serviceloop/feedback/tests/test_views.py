@@ -442,3 +442,26 @@ def test_the_printable_form(client, cast, complaints, office):
     assert client.get(reverse("feedback:complaint_pdf", args=[ca.pk])).status_code == 200
     client.force_login(cast.outsider)
     assert client.get(reverse("feedback:complaint_pdf", args=[ca.pk])).status_code == 404
+
+
+def test_the_customer_complains_on_its_own_in_the_portal(client, cast):
+    client.force_login(cast.owner)
+    listing = _text(client.get(reverse("feedback:complaint_list")))
+    assert reverse("feedback:complaint_create") in listing
+    response = client.post(reverse("feedback:complaint_create"), {"category": "attitude", "description": "电话没人接"})
+    complaint = ServiceComplaint.objects.get()
+    assert response.status_code == 302
+    assert (complaint.customer, complaint.service_request, complaint.channel) == (cast.customer_a, None, "portal")
+
+
+def test_complaint_list_query_count_does_not_grow_with_rows(client, cast, django_assert_max_num_queries):
+    for n in range(3):
+        register(actor=cast.desk, customer=cast.customer_a, description=f"投诉 {n}")
+    client.force_login(cast.manager)
+    client.get(reverse("feedback:complaint_list"))
+    with django_assert_max_num_queries(14) as few:
+        client.get(reverse("feedback:complaint_list"))
+    for n in range(12):
+        register(actor=cast.desk, customer=cast.customer_b, description=f"更多 {n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(reverse("feedback:complaint_list")).context["page"].rows()) == 15
