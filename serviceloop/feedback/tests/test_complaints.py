@@ -320,3 +320,24 @@ def test_the_follow_up_path_still_registers_with_the_request(cast, office):
     assert (complaint.channel, complaint.customer, complaint.contact_name) == ("follow_up", cast.customer_a, "王工")
     UserFactory(username="late_gm", roles=["gm_office"])  # later members do not matter to earlier complaints
     assert complaint.follow_up is not None
+
+
+def test_the_major_escalation_is_written_in_the_registration_transaction(cast, office, settings):
+    """The GM office's notification and its outbox delivery rows commit or roll back with the complaint."""
+    from django.db import transaction
+
+    from serviceloop.core.models import NotificationDelivery
+
+    settings.NOTIFICATION_CHANNELS = ["serviceloop.core.notifications.EmailChannel"]
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        register(actor=cast.desk, customer=cast.customer_a, major=True)
+        assert NotificationDelivery.objects.filter(notification__kind="complaint_major").exists()
+        raise Boom
+    assert not ServiceComplaint.objects.exists() and not Notification.objects.exists()
+    register(actor=cast.desk, customer=cast.customer_a, major=True)
+    rows = NotificationDelivery.objects.filter(notification__kind="complaint_major", notification__recipient=office.gm)
+    assert [(r.channel, r.status) for r in rows] == [("email", "pending")]
