@@ -294,9 +294,9 @@ def test_overdue_analyses_are_flagged_once_and_escalated(cast, office):
     assert ComplaintAnalysis.objects.get(complaint=complaint, department=office.tsc).overdue_at is None
     event = events_for(complaint).first()
     assert (event.verb, event.note, event.actor) == ("analysis_overdue", "品质部", None)
-    # the late department, the service managers and the GM office: one notification each
+    # the late department, the service managers, the GM office and the branch: one notification each
     assert sorted(Notification.objects.filter(kind="complaint_overdue").values_list("recipient__username", flat=True)) \
-        == ["gm", "manager", "quality"]
+        == ["east", "gm", "manager", "quality"]
     assert services.complaint_escalate_overdue(now=sent_at + timedelta(hours=30)) == 0  # flagged once
     # a late answer is still taken, and marked late on the timeline
     with frozen(sent_at + timedelta(hours=31)):

@@ -108,7 +108,7 @@ def test_a_complaint_on_a_major_request_also_goes_to_the_gm_office(cast):
     gm = UserFactory(username="gm", roles=["gm_office"])
     request = resolved_request(actor=cast.desk, customer=cast.customer_a, severity="major")
     open_complaint(actor=cast.desk, service_request=request)
-    assert Notification.objects.filter(kind="service_complaint", recipient=gm).exists()
+    assert Notification.objects.filter(kind="complaint_major", recipient=gm).exists()
 
 
 def test_unsatisfied_needs_comments(cast, resolved_a):
