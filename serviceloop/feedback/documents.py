@@ -10,14 +10,20 @@ from . import selectors
 from .models import ServiceComplaint
 
 
+COMPLAINT_TEMPLATE = "feedback/print/complaint.html"
+
+
 def complaint_pdf(complaint: ServiceComplaint, *, internal: bool = True) -> bytes:
     """The form as PDF. ``internal``: with the departments' analyses and the timeline (staff copies); the
     customer's copy has their complaint, the measures and the revisits."""
-    context = {
+    return render_pdf(None, COMPLAINT_TEMPLATE, complaint_context(complaint, internal=internal))
+
+
+def complaint_context(complaint: ServiceComplaint, *, internal: bool = True) -> dict:
+    return {
         "object": complaint,
         "internal": internal,
         "analyses": selectors.analyses_of(complaint) if internal else [],
         "revisits": selectors.revisits_of(complaint),
-        "events": list(events_for(complaint).select_related("actor")) if internal else [],
+        "events": list(events_for(complaint).order_by("at", "pk")) if internal else [],  # oldest first, as on paper
     }
-    return render_pdf(None, "feedback/print/complaint.html", context)

@@ -25,11 +25,11 @@ class FollowUpForm(forms.Form):
 
     person = forms.CharField(label=_("Person reached"), max_length=100, required=False)
     attitude = forms.TypedChoiceField(label=_("Service attitude"), choices=SCORE_CHOICES, coerce=int,
-                                      widget=forms.RadioSelect)
+                                      widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     skill = forms.TypedChoiceField(label=_("Technical skill"), choices=SCORE_CHOICES, coerce=int,
-                                   widget=forms.RadioSelect)
+                                   widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     timeliness = forms.TypedChoiceField(label=_("Timeliness"), choices=SCORE_CHOICES, coerce=int,
-                                        widget=forms.RadioSelect)
+                                        widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     satisfied = forms.ChoiceField(label=_("Satisfied overall?"), choices=YES_NO, widget=forms.RadioSelect)
     comments = forms.CharField(label=_("Comments"), required=False, max_length=4000,
                                widget=forms.Textarea(attrs={"rows": 3}),

@@ -275,7 +275,8 @@ def complaint_register(
     if is_customer(actor):
         if customer is not None and customer.pk != actor.customer_id:
             raise PermissionDenied(_("This request belongs to another customer."))
-        channel, major = ComplaintChannel.PORTAL, False
+        channel = ComplaintChannel.FOLLOW_UP if follow_up is not None else ComplaintChannel.PORTAL
+        major = False
         contact_name = contact_name or str(actor)
         contact_phone = contact_phone or getattr(actor, "phone", "")
     elif channel is None:

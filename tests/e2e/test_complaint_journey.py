@@ -140,3 +140,15 @@ def test_a_complaint_from_registration_to_the_satisfied_revisit(new_page, live_s
     shot(manager, "sc-06-closed-with-timeline")
     response = manager.request.get(f"{base}/feedback/complaints/{pk}/print/")
     assert response.status == 200 and response.body().startswith(b"%PDF")
+    # what the PDF is made of (the same HTML WeasyPrint prints), shown in the browser to look at
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from serviceloop.core.pdf import print_context
+    from serviceloop.feedback.documents import COMPLAINT_TEMPLATE, complaint_context
+
+    with translation.override("zh-hans"):
+        html = render_to_string(COMPLAINT_TEMPLATE, print_context(complaint_context(ServiceComplaint.objects.get(pk=pk))))
+    sheet = new_page(width=794, height=1123)
+    sheet.set_content(html)
+    shot(sheet, "sc-07-complaint-form-print")
