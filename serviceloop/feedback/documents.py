@@ -9,7 +9,6 @@ from serviceloop.core.timeline import events_for
 from . import selectors
 from .models import ServiceComplaint
 
-
 COMPLAINT_TEMPLATE = "feedback/print/complaint.html"
 
 
