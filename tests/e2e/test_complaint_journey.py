@@ -36,6 +36,25 @@ def world(db):
     return {"customer": customer, "qa": qa}
 
 
+def _overdue_one(world) -> ServiceComplaint:
+    """A complaint sent to QA 30 hours ago and not answered, flagged by the periodic check."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from serviceloop.feedback import services
+    from serviceloop.service.tests.factories import frozen
+
+    users = get_user_model().objects
+    with frozen(timezone.now() - timedelta(hours=30)):
+        old = services.complaint_register(actor=users.get(username="desk"), customer=world["customer"],
+                                          category="attitude", description="工程师态度生硬，不解释故障原因")
+        services.complaint_send(actor=users.get(username="manager"), complaint=old, departments=[world["qa"]])
+    assert services.complaint_escalate_overdue() == 1
+    return old
+
+
 def _step(page, key: str) -> None:
     page.click(f"[data-step={key}]")
     page.wait_for_selector("[data-testid=step-form]")
@@ -68,6 +87,7 @@ def test_a_complaint_from_registration_to_the_satisfied_revisit(new_page, live_s
     desk.wait_for_url("**/feedback/complaints/*/")
     complaint = ServiceComplaint.objects.get()
     pk = complaint.pk
+    old = _overdue_one(world)
     assert desk.locator("[data-testid=status]").inner_text() == "已登记"
     assert desk.locator("[data-step=send]").count() == 0  # the desk registers; coordinating is the manager's
 
@@ -83,6 +103,16 @@ def test_a_complaint_from_registration_to_the_satisfied_revisit(new_page, live_s
     assert _status(pk) == "analysing"
     assert manager.locator("[data-testid=analysis]").count() == 1
     assert "等待" in manager.locator("[data-testid=analysis]").inner_text()
+
+    # the list: the overdue analysis of the older complaint shows, and the filter finds it
+    manager.goto(f"{base}/feedback/complaints/?overdue=yes")
+    assert manager.locator("[data-testid=list-table] tbody tr").count() == 1
+    assert old.number in manager.locator("[data-testid=list-table]").inner_text()
+    assert "已超时" in manager.locator("[data-testid=list-table]").inner_text()
+    manager.goto(f"{base}/feedback/complaints/")
+    shot(manager, "sc-02b-list-with-an-overdue-analysis")
+    manager.goto(f"{base}/feedback/complaints/{old.pk}/")
+    assert manager.locator("[data-testid=overdue]").is_visible()
 
     # 3. the quality department answers with its analysis
     quality = new_page()
