@@ -96,15 +96,21 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 
 
 # Feedback (follow-ups 回访, service complaints 服务投诉): every staff role sees them; the desk and the
-# service manager record follow-up calls; the service manager handles complaints; customers rate their
-# own company's requests in the portal and see their follow-ups (complaints stay internal).
+# service manager record follow-up calls; customers rate their own company's requests in the portal and see
+# their follow-ups. Service complaints (seed 003 §5.5): the desk, branch staff and customers register them
+# (customers their own, in the portal, and see them without the departments' analyses); the GM office and
+# the service manager coordinate them (send, escalate, measures, revisit, close); every staff role answers
+# for its own department when a complaint is sent to it (the department is checked in feedback.rules).
 FEEDBACK = ["feedback.followup", "feedback.servicecomplaint"]
-ROLE_PERMISSIONS.update({role: codes | _perms(FEEDBACK, "view") for role, codes in ROLE_PERMISSIONS.items()
-                         if role != CUSTOMER})
-ROLE_PERMISSIONS[CUSTOMER] = ROLE_PERMISSIONS[CUSTOMER] | _perms(["feedback.followup"], "view", "add")
-ROLE_PERMISSIONS[SERVICE_DESK] = ROLE_PERMISSIONS[SERVICE_DESK] | _perms(["feedback.followup"], "add")
-ROLE_PERMISSIONS[SERVICE_MANAGER] = (ROLE_PERMISSIONS[SERVICE_MANAGER] | _perms(["feedback.followup"], "add")
+ROLE_PERMISSIONS.update({role: codes | _perms(FEEDBACK, "view") | {"feedback.analyse_servicecomplaint"}
+                         for role, codes in ROLE_PERMISSIONS.items() if role != CUSTOMER})
+ROLE_PERMISSIONS[CUSTOMER] = (ROLE_PERMISSIONS[CUSTOMER] | _perms(["feedback.followup"], "view", "add")
+                              | _perms(["feedback.servicecomplaint"], "view", "add"))
+ROLE_PERMISSIONS[SERVICE_DESK] = ROLE_PERMISSIONS[SERVICE_DESK] | _perms(FEEDBACK, "add")
+ROLE_PERMISSIONS[BRANCH_STAFF] = ROLE_PERMISSIONS[BRANCH_STAFF] | _perms(["feedback.servicecomplaint"], "add")
+ROLE_PERMISSIONS[SERVICE_MANAGER] = (ROLE_PERMISSIONS[SERVICE_MANAGER] | _perms(FEEDBACK, "add")
                                      | _perms(["feedback.servicecomplaint"], "change"))
+ROLE_PERMISSIONS[GM_OFFICE] = ROLE_PERMISSIONS[GM_OFFICE] | _perms(["feedback.servicecomplaint"], "add", "change")
 
 # Work orders (派工单), help requests, service reports, work reports, fees: every staff role sees them;
 # customers see their own work orders and service reports. Dispatching, approving and closing are

@@ -20,3 +20,5 @@ class FeedbackConfig(AppConfig):
         registry.add_verbs(handlers.VERB_LABELS)
         registry.add_panel(registry.REQUEST_PAGE, "follow_ups", selectors.follow_ups_of, order=20,
                            template="feedback/partials/request_follow_ups.html")
+        registry.add_panel(registry.REQUEST_PAGE, "service_complaints", selectors.complaints_of, order=21,
+                           template="feedback/partials/request_complaints.html")

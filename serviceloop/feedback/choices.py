@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FollowUpChannel(models.TextChoices):
@@ -23,10 +24,43 @@ class FollowUpOutcome(models.TextChoices):
 
 
 class ComplaintStatus(models.TextChoices):
-    """open -> handled (by the service manager, with a handling note). Moves: ``TRANSITIONS`` in models.py."""
+    """The complaint workflow of seed 003 §5.5 (moves: ``TRANSITIONS`` in models.py).
 
-    OPEN = "open", _("Open")
-    HANDLED = "handled", _("Handled")
+    open (registered) -> analysing (sent to the departments, each answers within 24 hours) -> handling
+    (every analysis in) -> handled (the measures recorded, waiting for the revisit) -> satisfied (the
+    customer says so at the revisit; not satisfied: back to handling) -> closed.
+    """
+
+    OPEN = "open", pgettext_lazy("complaint", "Registered")
+    ANALYSING = "analysing", pgettext_lazy("complaint", "Departments analysing")
+    HANDLING = "handling", pgettext_lazy("complaint", "Handling")
+    HANDLED = "handled", pgettext_lazy("complaint", "Measures taken, revisit due")
+    SATISFIED = "satisfied", pgettext_lazy("complaint", "Customer satisfied")
+    CLOSED = "closed", _("Closed")
+
+
+class ComplaintChannel(models.TextChoices):
+    PHONE = "phone", pgettext_lazy("complaint", "Phone call")
+    PORTAL = "portal", _("Customer portal")
+    FOLLOW_UP = "follow_up", _("Follow-up call")
+    EMAIL = "email", pgettext_lazy("complaint", "E-mail or letter")
+    VISIT = "visit", pgettext_lazy("complaint", "In person")
+
+
+class ComplaintCategory(models.TextChoices):
+    """What the complaint is about (seed 003 §5.5.1: timeliness of the service, attitude, ...)."""
+
+    TIMELINESS = "timeliness", _("Timeliness")
+    ATTITUDE = "attitude", pgettext_lazy("complaint", "Attitude")
+    QUALITY = "quality", pgettext_lazy("complaint", "Quality of the work")
+    CHARGES = "charges", pgettext_lazy("complaint", "Charges")
+    OTHER = "other", pgettext_lazy("complaint", "Other")
+
+
+class RevisitChannel(models.TextChoices):
+    PHONE = "phone", pgettext_lazy("complaint", "Phone call")
+    VISIT = "visit", pgettext_lazy("complaint", "Visit")
+    PORTAL = "portal", _("Customer portal")
 
 
 SCORE_MIN, SCORE_MAX = 1, 5

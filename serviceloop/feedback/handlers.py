@@ -14,14 +14,18 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import gettext_lazy, override, pgettext_lazy
 
 log = logging.getLogger(__name__)
 
 VERB_LABELS = {
     "followed_up": gettext_lazy("followed up"),
     "complaint_opened": gettext_lazy("service complaint registered"),
-    "handle": gettext_lazy("handled"),
+    "handle": pgettext_lazy("complaint", "handling measures recorded"),
+    "send": pgettext_lazy("complaint", "sent to the departments"),
+    "analyse": pgettext_lazy("complaint", "department analysis"),
+    "analysis_overdue": gettext_lazy("analysis overdue, escalated"),
+    "revisit": pgettext_lazy("complaint", "revisited"),
 }
 
 

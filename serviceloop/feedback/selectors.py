@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from serviceloop.service.choices import RequestStatus
 from serviceloop.service.models import ServiceRequest
 
-from .models import FollowUp, ServiceComplaint
+from .models import ComplaintAnalysis, ComplaintRevisit, FollowUp, ServiceComplaint
 
 
 def follow_ups_of(user: Any, service_request: ServiceRequest) -> QuerySet[FollowUp]:
@@ -41,11 +41,25 @@ def awaiting_search(qs: QuerySet[ServiceRequest], q: str) -> QuerySet[ServiceReq
 
 def complaints_visible_to(user: Any) -> QuerySet[ServiceComplaint]:
     return ServiceComplaint.objects.restrict(user, "view").select_related(
-        "service_request", "service_request__customer", "service_request__customer__branch", "follow_up", "handled_by"
+        "customer", "customer__branch", "service_request", "follow_up", "handled_by"
     )
+
+
+def complaints_of(user: Any, service_request: ServiceRequest) -> QuerySet[ServiceComplaint]:
+    """The complaints about one request the user may see (the request page's panel), newest first."""
+    return ServiceComplaint.objects.restrict(user, "view").filter(service_request=service_request).order_by("-created_at")
+
+
+def analyses_of(complaint: ServiceComplaint) -> list[ComplaintAnalysis]:
+    """The departments' parts of a complaint (staff only: the caller has passed the gate for the complaint)."""
+    return list(complaint.analyses.select_related("department", "sent_by", "submitted_by").order_by("sent_at", "pk"))
+
+
+def revisits_of(complaint: ServiceComplaint) -> list[ComplaintRevisit]:
+    return list(complaint.revisits.select_related("recorded_by").order_by("called_at", "pk"))
 
 
 def complaint_search(qs: QuerySet[ServiceComplaint], q: str) -> QuerySet[ServiceComplaint]:
     q = q.strip()
     return qs.filter(Q(number__istartswith=q) | Q(service_request__number__istartswith=q)
-                     | Q(service_request__customer__name__icontains=q) | Q(description__icontains=q))
+                     | Q(customer__name__icontains=q) | Q(description__icontains=q))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -12,20 +13,22 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views import View
 
 from serviceloop.core.access import get_for_user, require_model_perm
-from serviceloop.core.concurrency import StaleEditError
 from serviceloop.core.generic import GatedDetailView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
+from serviceloop.core.pdf import pdf_bytes_response
 from serviceloop.core.scoping import is_customer
+from serviceloop.core.steps import StepView
 from serviceloop.service.models import ServiceRequest
 from serviceloop.service.steps import REQUEST_STEPS
 
-from . import selectors, services
+from . import documents, selectors, services
+from .choices import ComplaintStatus
 from .filters import ComplaintFilter
-from .forms import ComplaintHandleForm, FollowUpForm
+from .forms import ComplaintRegisterForm, FollowUpForm
 from .models import FollowUp, ServiceComplaint
 from .steps import COMPLAINT_STEPS
 
@@ -168,14 +171,26 @@ def _merge_errors(form: Any, exc: ValidationError) -> None:
 
 # ---------------------------------------------------------------- service complaints
 
+def _due_cell(c: ServiceComplaint) -> str:
+    if c.due_at is None:
+        return ""
+    text = timezone.localtime(c.due_at).strftime("%Y-%m-%d %H:%M")
+    if c.status == ComplaintStatus.ANALYSING and c.due_at < timezone.now():
+        return _("%(due)s · overdue") % {"due": text}
+    return text
+
+
 COMPLAINT_LIST = ListSpec(
     columns=[
         Column("number", gettext_lazy("complaint number"), lambda c: c.number, sort="number"),
-        Column("request", gettext_lazy("request number"), lambda c: c.service_request.number, sort="service_request__number"),
-        Column("customer", gettext_lazy("customer"), lambda c: c.service_request.customer.name, sort="service_request__customer__name"),
+        Column("customer", gettext_lazy("customer"), lambda c: c.customer.name, sort="customer__name"),
+        Column("request", gettext_lazy("request number"),
+               lambda c: c.service_request.number if c.service_request_id else "", sort="service_request__number"),
+        Column("category", pgettext_lazy("complaint", "about"), lambda c: c.get_category_display(), sort="category"),
         Column("status", gettext_lazy("status"), lambda c: c.get_status_display(), sort="status"),
+        Column("major", pgettext_lazy("complaint", "major complaint"), lambda c: pgettext("complaint", "major") if c.major else ""),
         Column("created_at", gettext_lazy("registered at"), lambda c: c.created_at, sort="created_at"),
-        Column("due_at", gettext_lazy("analysis due"), lambda c: c.due_at, sort="due_at"),
+        Column("due_at", gettext_lazy("analysis due"), _due_cell, sort="due_at"),
         Column("description", gettext_lazy("description"), lambda c: c.description[:80]),
     ],
     default_sort="-created_at",
@@ -189,9 +204,14 @@ class ComplaintListView(GatedListView):
     spec = COMPLAINT_LIST
     title = gettext_lazy("Service complaints")
     export_name = "service-complaints"
+    create_url_name = "feedback:complaint_create"
+    search_hint = gettext_lazy("Complaint or request number, customer, text")
 
     def get_queryset(self):
         return selectors.complaints_visible_to(self.request.user)
+
+    def get_title(self) -> Any:
+        return pgettext("complaint", "My complaints") if is_customer(self.request.user) else self.title
 
 
 class ComplaintDetailView(GatedDetailView):
@@ -200,48 +220,98 @@ class ComplaintDetailView(GatedDetailView):
 
     def base_queryset(self):
         return ServiceComplaint.objects.select_related(
-            "service_request", "service_request__customer", "follow_up", "follow_up__called_by", "handled_by")
+            "customer", "customer__branch", "service_request", "follow_up", "follow_up__called_by", "handled_by",
+            "registered_by", "closed_by")
 
     def get_context(self, obj: ServiceComplaint) -> dict[str, Any]:
-        return {"steps": COMPLAINT_STEPS.buttons(self.request.user, obj)}
+        customer = is_customer(self.request.user)
+        return {
+            "steps": COMPLAINT_STEPS.buttons(self.request.user, obj),
+            "portal": customer,
+            "analyses": [] if customer else selectors.analyses_of(obj),
+            "revisits": selectors.revisits_of(obj),
+            "now": timezone.now(),
+        }
 
 
-class ComplaintHandleView(LoginRequiredMixin, View):
-    template_name = "feedback/complaint_handle.html"
+class ComplaintStepView(StepView):
+    """One declared step of a complaint (steps.py): its small form on a page of its own."""
 
-    def _complaint(self, request: HttpRequest, pk: int) -> ServiceComplaint:
-        return get_for_user(request, ServiceComplaint, "change",
-                            queryset=ServiceComplaint.objects.select_related("service_request", "service_request__customer"), pk=pk)
+    workflow = COMPLAINT_STEPS
+    template_name = "feedback/complaint_step.html"
 
-    def _refuse_role(self, complaint: ServiceComplaint) -> None:
-        found = COMPLAINT_STEPS.blocked("handle", self.request.user, complaint)
-        if found is not None and found.forbidden:
+    def get_queryset(self):
+        return ServiceComplaint.objects.select_related("customer", "service_request", "updated_by")
+
+    def extra_context(self, obj: ServiceComplaint, step: Any) -> dict[str, Any]:
+        return {"analyses": selectors.analyses_of(obj) if step.key in ("handle", "analyse") else []}
+
+
+class ComplaintRegisterView(LoginRequiredMixin, View):
+    """客户投诉登记: the desk registers a complaint on its own or about a request (``pk``); the customer raises
+    one in the portal. The request's "register a service complaint" step opens this page."""
+
+    template_name = "feedback/complaint_register.html"
+
+    def _request(self, request: HttpRequest, pk: int | None) -> ServiceRequest | None:
+        if pk is None:
+            require_model_perm(request, ServiceComplaint, "add")
+            return None
+        service_request = get_for_user(request, ServiceRequest, "view",
+                                       queryset=ServiceRequest.objects.select_related("customer"), pk=pk)
+        found = REQUEST_STEPS.blocked("complaint", request.user, service_request)
+        if found is not None:
             raise PermissionDenied(found.reason)
+        return service_request
 
-    def _render(self, request: HttpRequest, complaint: ServiceComplaint, form: ComplaintHandleForm,
+    def _form(self, request: HttpRequest, service_request: ServiceRequest | None, data: Any = None):
+        from serviceloop.customers.models import Customer
+
+        customers = Customer.objects.restrict(request.user, "view").order_by("name")
+        initial = {}
+        if service_request is not None:
+            initial = {"contact_name": service_request.contact_name, "contact_phone": service_request.contact_phone}
+        return ComplaintRegisterForm(data, user=request.user, service_request=service_request, customers=customers,
+                                     initial=initial)
+
+    def _render(self, request: HttpRequest, service_request: ServiceRequest | None, form: Any,
                 status: int = 200) -> HttpResponse:
-        can_handle = COMPLAINT_STEPS.blocked("handle", request.user, complaint) is None
-        return render(request, self.template_name, {"object": complaint, "form": form, "can_handle": can_handle},
-                      status=status)
+        return render(request, self.template_name, {"service_request": service_request, "form": form,
+                                                    "portal": is_customer(request.user)}, status=status)
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        complaint = self._complaint(request, pk)
-        self._refuse_role(complaint)
-        return self._render(request, complaint, ComplaintHandleForm(initial={"version": complaint.version}))
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        service_request = self._request(request, pk)
+        return self._render(request, service_request, self._form(request, service_request))
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        complaint = self._complaint(request, pk)
-        form = ComplaintHandleForm(request.POST)
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        service_request = self._request(request, pk)
+        form = self._form(request, service_request, request.POST)
         if form.is_valid():
+            kwargs = form.service_kwargs()
             try:
-                COMPLAINT_STEPS.run("handle", request.user, complaint, form.cleaned_data)
-            except ValidationError as exc:
-                if isinstance(exc, StaleEditError):
-                    form.add_error(None, exc.messages[0])
+                if service_request is not None:
+                    complaint = REQUEST_STEPS.run("complaint", request.user, service_request, kwargs)
                 else:
-                    _merge_errors(form, exc)
+                    number = form.cleaned_data.get("request_number", "").strip()
+                    if number:
+                        found = ServiceRequest.objects.restrict(request.user, "view").filter(number=number).first()
+                        if found is None:
+                            raise ValidationError({"request_number": [_("No such request, or you may not see it.")]})
+                        kwargs["service_request"] = found
+                    complaint = services.complaint_register(actor=request.user, **kwargs)
+            except ValidationError as exc:
+                _merge_errors(form, exc)
             else:
-                messages.success(request, _("Complaint %(number)s handled.") % {"number": complaint.number})
+                messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
                 return redirect(complaint.get_absolute_url())
-        complaint.refresh_from_db()
-        return self._render(request, complaint, form, status=400)
+        return self._render(request, service_request, form, status=400)
+
+
+@login_required
+def complaint_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """客户投诉登记、处理表 as PDF (staff: with the departments' analyses)."""
+    complaint = get_for_user(request, ServiceComplaint, "view", pk=pk,
+                             queryset=ServiceComplaint.objects.select_related(
+                                 "customer", "service_request", "registered_by", "handled_by", "closed_by"))
+    return pdf_bytes_response(documents.complaint_pdf(complaint, internal=not is_customer(request.user)),
+                              f"{complaint.number}.pdf")

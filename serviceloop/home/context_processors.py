@@ -26,6 +26,7 @@ NAV_SECTIONS = [
     (_("Feedback"), [
         (_("Follow-ups"), "feedback:queue", "feedback.add_followup", "staff"),
         (_("Service complaints"), "feedback:complaint_list", "feedback.view_servicecomplaint", "staff"),
+        (_("My complaints"), "feedback:complaint_list", "feedback.view_servicecomplaint", "customer"),
     ]),
     (_("Installed base"), [
         (_("Customers"), "customers:list", "customers.view_customer"),

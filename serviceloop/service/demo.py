@@ -141,6 +141,8 @@ class ServiceDemo:
                 follow_up_record(actor=self.desk, service_request=done, channel="phone", attitude=5, skill=4, timeliness=4,
                                  satisfied=True, comments="工程师很专业，响应及时。", person=done.contact_name)
                 self.s.counts["follow-ups"] += 1
+        if apps.is_installed("serviceloop.feedback"):
+            self.complaint(done)
         self.request(hours_ago=4, fault=5)  # a major fault just logged
         cancelled = self.request(hours_ago=50, fault=8)
         services.request_cancel(actor=self.desk, service_request=cancelled, reason="客户自行处理完毕，无需服务。")
@@ -149,6 +151,21 @@ class ServiceDemo:
         from .services import sla_escalate
 
         sla_escalate()
+
+    def complaint(self, about: ServiceRequest) -> None:
+        """A service complaint about a closed request, sent to the quality and technical support departments
+        (their analyses are due within 24 hours): the GM office, the manager and those departments see it."""
+        from serviceloop.accounts.models import Department
+        from serviceloop.feedback.services import complaint_register, complaint_send
+
+        complaint = complaint_register(
+            actor=self.desk, service_request=about, category="timeliness", contact_name=about.contact_name,
+            contact_phone=about.contact_phone, description="工程师约定上午到场，下午才到，也没有提前电话通知。")
+        departments = list(Department.objects.filter(code__in=["QA", "TSC"]))
+        if departments:
+            complaint_send(actor=self.manager, complaint=complaint, departments=departments,
+                           note="请于24小时内提交原因分析和改进措施。")
+        self.s.counts["service complaints"] += 1
 
     def work_orders(self) -> None:
         from serviceloop.workorders import services as wo

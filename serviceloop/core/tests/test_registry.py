@@ -11,7 +11,8 @@ def test_the_apps_fill_the_pages_panels_in_order():
     assert [p.name for p in registry.panels(registry.UNIT_FILE)] == ["service_requests", "work_orders",
                                                                       "service_reports"]
     assert [p.name for p in registry.panels(registry.CUSTOMER_PAGE)] == ["units", "contracts", "sales_orders"]
-    assert [p.name for p in registry.panels(registry.REQUEST_PAGE)] == ["work_orders", "follow_ups"]
+    assert [p.name for p in registry.panels(registry.REQUEST_PAGE)] == ["work_orders", "follow_ups",
+                                                                         "service_complaints"]
     for slot in (registry.UNIT_FILE, registry.CUSTOMER_PAGE, registry.REQUEST_PAGE):
         assert all(p.template for p in registry.panels(slot))
     assert all(p.print_template for p in registry.panels(registry.UNIT_FILE))

@@ -126,8 +126,8 @@ def complaints(cast, a, b):
 
 @pytest.mark.parametrize(
     ("who", "sees"),
-    [("manager", {"a", "b"}), ("desk", {"a", "b"}), ("east_staff", {"a"}), ("south_staff", {"b"}), ("owner", set()),
-     ("nobody", set())],
+    [("manager", {"a", "b"}), ("desk", {"a", "b"}), ("east_staff", {"a"}), ("south_staff", {"b"}), ("owner", {"a"}),
+     ("outsider", {"b"}), ("nobody", set())],
 )
 def test_complaint_list_in_scope(cast, complaints, who, sees):
     ca, cb = complaints
@@ -137,24 +137,87 @@ def test_complaint_list_in_scope(cast, complaints, who, sees):
     assert ids == {c.pk for k, c in (("a", ca), ("b", cb)) if k in sees}
 
 
-def test_the_manager_handles_through_the_api(cast, complaints):
-    ca, _cb = complaints
-    url = f"{COMPLAINTS}{ca.pk}/handle/"
-    client = api(cast.manager)
-    assert client.post(url, {"note": ""}, format="json").status_code == 400
-    assert client.post(url, {"note": "已处理", "version": ca.version + 3}, format="json").status_code == 409
-    response = client.post(url, {"note": "已处理", "version": ca.version}, format="json")
-    assert response.status_code == 200
-    assert (response.json()["status"], response.json()["handling_note"]) == ("handled", "已处理")
-    assert client.post(url, {"note": "再次"}, format="json").status_code == 400
+def test_register_and_take_every_step_through_the_api(cast, office):
+    desk, manager = api(cast.desk), api(cast.manager)
+    assert desk.post(COMPLAINTS, {"customer": cast.customer_a.pk, "description": ""}, format="json").status_code == 400
+    assert desk.post(COMPLAINTS, {"customer": "1.5", "description": "x"}, format="json").status_code == 400
+    response = desk.post(COMPLAINTS, {"customer": cast.customer_a.pk, "description": "工程师态度差",
+                                      "category": "attitude", "major": True}, format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["status"], data["major"], data["channel"], data["allowed_steps"]) == ("open", True, "phone", [])
+    url = f"{COMPLAINTS}{data['id']}/"
+    detail = manager.get(url).json()
+    assert set(detail["allowed_steps"]) == {"send"}  # major already: no escalate
+    assert manager.post(f"{url}send/", {"departments": []}, format="json").status_code == 400
+    assert manager.post(f"{url}send/", {"departments": ["1.5"]}, format="json").status_code == 400
+    assert manager.post(f"{url}send/", {"departments": [office.qa.pk], "version": detail["version"] + 1},
+                        format="json").status_code == 409
+    sent = manager.post(f"{url}send/", {"departments": [office.qa.pk]}, format="json")
+    assert sent.status_code == 200 and sent.json()["status"] == "analysing"
+    assert [a["department_name"] for a in sent.json()["analyses"]] == ["品质部"]
+    assert api(office.warehouse).post(f"{url}analyse/", {"cause": "x", "improvement": "y"},
+                                      format="json").status_code == 403
+    quality = api(office.quality)
+    assert quality.get(url).json()["allowed_steps"] == ["analyse"]
+    assert quality.post(f"{url}analyse/", {"cause": "", "improvement": "y"}, format="json").status_code == 400
+    analysed = quality.post(f"{url}analyse/", {"cause": "漏检", "improvement": "全检"}, format="json")
+    assert analysed.status_code == 200 and analysed.json()["status"] == "handling"
+    handled = manager.post(f"{url}handle/", {"note": "已致歉"}, format="json")
+    assert handled.status_code == 200 and handled.json()["status"] == "handled"
+    revisit = manager.post(f"{url}revisit/", {"satisfied": False, "person": "王工", "comments": "仍不满意"},
+                           format="json")
+    assert revisit.status_code == 201 and revisit.json()["satisfied"] is False
+    assert manager.get(url).json()["status"] == "handling"
+    manager.post(f"{url}handle/", {"note": "总部上门"}, format="json")
+    owner = api(cast.owner)
+    assert owner.get(url).json()["analyses"] == []  # internal
+    assert owner.get(url).json()["allowed_steps"] == ["revisit"]
+    assert owner.post(f"{url}revisit/", {"satisfied": True}, format="json").status_code == 201
+    closed = manager.post(f"{url}close/", {}, format="json")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert [r["satisfied"] for r in closed.json()["revisits"]] == [False, True]
+
+
+def test_the_customer_registers_through_the_api(cast, office):
+    theirs = new_request(actor=cast.desk, customer=cast.customer_b)
+    owner = api(cast.owner)
+    assert owner.post(COMPLAINTS, {"service_request": theirs.pk, "description": "x"}, format="json").status_code == 400
+    response = owner.post(COMPLAINTS, {"customer": cast.customer_b.pk, "description": "等了三天", "major": True},
+                          format="json")
+    assert response.status_code == 400  # another customer: not theirs to name
+    response = owner.post(COMPLAINTS, {"description": "等了三天", "major": True}, format="json")
+    assert response.status_code == 201
+    assert (response.json()["customer"], response.json()["channel"], response.json()["major"]) == (
+        cast.customer_a.pk, "portal", False)
+    assert api(cast.nobody).post(COMPLAINTS, {"description": "x"}, format="json").status_code == 403
 
 
 @pytest.mark.parametrize(("who", "status"), [("desk", 403), ("east_staff", 403), ("south_staff", 404),
-                                             ("owner", 404), ("nobody", 404)])
-def test_handling_gate(cast, complaints, who, status):
+                                             ("owner", 403), ("outsider", 404), ("nobody", 404)])
+def test_the_steps_gate(cast, complaints, office, who, status):
     ca, _cb = complaints
-    assert api(getattr(cast, who)).post(f"{COMPLAINTS}{ca.pk}/handle/", {"note": "x"}, format="json").status_code == status
+    response = api(getattr(cast, who)).post(f"{COMPLAINTS}{ca.pk}/send/", {"departments": [office.qa.pk]},
+                                            format="json")
+    assert response.status_code == status
     assert ServiceComplaint.objects.get(pk=ca.pk).status == "open"
+
+
+@pytest.mark.parametrize("step", ["send", "analyse", "escalate", "handle", "revisit", "close"])
+def test_odd_step_bodies_are_answered_without_server_errors(cast, complaints, office, step):
+    ca, _cb = complaints
+    client = api(cast.manager)
+    bodies = st.dictionaries(st.sampled_from(["departments", "note", "cause", "improvement", "reason", "satisfied",
+                                              "person", "comments", "channel", "version"]), ANY, max_size=4)
+
+    @hypothesis.settings(max_examples=25, deadline=None, derandomize=True, database=None,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(body=bodies)
+    def run(body):
+        response = client.post(f"{COMPLAINTS}{ca.pk}/{step}/", body, format="json")
+        assert response.status_code < 500, (body, response.status_code, response.content[:300])
+
+    run()
 
 
 def test_follow_ups_are_not_changed_or_deleted_through_the_api(cast, a):

@@ -59,7 +59,7 @@ def test_follow_ups_of_a_request(cast, world, who, count):
 
 @pytest.mark.parametrize(
     ("who", "sees"),
-    [("desk", True), ("manager", True), ("south_staff", True), ("east_staff", False), ("outsider", False),
+    [("desk", True), ("manager", True), ("south_staff", True), ("east_staff", False), ("outsider", True),
      ("owner", False), ("nobody", False)],
 )
 def test_complaints_visible_to(cast, world, who, sees):

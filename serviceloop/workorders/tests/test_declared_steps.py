@@ -24,6 +24,7 @@ from serviceloop.feedback import services as feedback_services
 from serviceloop.feedback.models import ServiceComplaint
 from serviceloop.feedback.steps import COMPLAINT_STEPS
 from serviceloop.feedback.tests.factories import open_complaint, resolved_request
+from serviceloop.feedback.tests.factories import through as complaint_through
 from serviceloop.service import services as request_services
 from serviceloop.service.models import ServiceRequest
 from serviceloop.service.steps import REQUEST_STEPS
@@ -138,10 +139,25 @@ def _reports(crew) -> dict[str, ServiceReport]:
 
 
 def _complaints(crew) -> dict[str, ServiceComplaint]:
-    desk = crew.desk
-    found = {"open": open_complaint(actor=desk, service_request=resolved_request(actor=desk, customer=crew.customer_a))}
-    handled = open_complaint(actor=desk, service_request=resolved_request(actor=desk, customer=crew.customer_a))
-    found["handled"] = feedback_services.complaint_handle(actor=crew.manager, complaint=handled, note="已上门致歉")
+    from serviceloop.accounts.tests.factories import DepartmentFactory
+
+    desk, manager = crew.desk, crew.manager
+    qa = DepartmentFactory(code="QA", name="品质部")
+    crew.dispatcher.department = qa  # a member of the department the complaints are sent to
+    crew.dispatcher.save()
+
+    def fresh():
+        return open_complaint(actor=desk, service_request=resolved_request(actor=desk, customer=crew.customer_a))
+
+    def through(to):
+        return complaint_through(fresh(), coordinator=manager, departments=[qa], answerers=[crew.dispatcher], to=to)
+
+    found = {"open": fresh()}
+    for state in ("analysing", "handling", "handled", "satisfied", "closed"):
+        found[state] = through(state)
+    found["major"] = feedback_services.complaint_escalate(actor=manager, complaint=fresh(), reason="重大客户")
+    for c in found.values():
+        c.refresh_from_db()
     return found
 
 
