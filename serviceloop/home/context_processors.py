@@ -27,6 +27,12 @@ NAV_SECTIONS = [
         (_("Follow-ups"), "feedback:queue", "feedback.add_followup", "staff"),
         (_("Service complaints"), "feedback:complaint_list", "feedback.view_servicecomplaint", "staff"),
     ]),
+    (_("Spare parts"), [
+        (_("Requisitions"), "parts:requisition_list", "parts.view_requisition", "staff"),
+        (_("Stock"), "parts:stock", "parts.view_stockbalance", "staff"),
+        (_("Spare parts"), "parts:part_list", "parts.view_part", "staff"),
+        (_("Old parts"), "parts:old_part_list", "parts.view_oldpartreturn", "staff"),
+    ]),
     (_("Installed base"), [
         (_("Customers"), "customers:list", "customers.view_customer"),
         (_("Units"), "assets:unit_list", "assets.view_unit"),
