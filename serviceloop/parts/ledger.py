@@ -171,7 +171,7 @@ def post(specs: list[MoveSpec], *, actor: Any) -> list[StockMove]:
         for part_id, serials in by_part.items():
             condition |= Q(part_id=part_id, serial__in=serials)
         serial_rows = {(s.part_id, s.serial): s for s in
-                       PartSerial.objects.select_for_update().filter(condition).select_related("location")
+                       PartSerial.objects.select_for_update(of=("self",)).filter(condition).select_related("location")
                        .order_by("part_id", "serial")}
     seen_serials: set[tuple[int, str]] = set()
     for spec in specs:

@@ -155,7 +155,7 @@ def stock_transfer(*, actor: Any, part: Part, from_location: Location, to_locati
 def move_reverse(*, actor: Any, move: StockMove, note: str = "") -> StockMove:
     """A mistake is corrected by the opposite move (never by editing or deleting the first one)."""
     _require(actor, PERM_STOCK)
-    original = StockMove.objects.select_for_update().select_related(
+    original = StockMove.objects.select_for_update(of=("self",)).select_related(
         "part", "from_location", "to_location").get(pk=move.pk)
     if original.reverses_id is not None:
         raise ValidationError(_("A reversing move is not reversed again: post the move anew."))
@@ -198,7 +198,7 @@ def on_team(user: Any, work_order: WorkOrder) -> bool:
 def requisition_create(*, actor: Any, work_order: WorkOrder, purpose: str, lines: list[tuple[Part, Any]]) -> Requisition:
     """An engineer on the job asks for parts; customer and unit come from the work order."""
     _require(actor, "parts.add_requisition")
-    work_order = WorkOrder.objects.select_for_update().select_related("branch", "unit").get(pk=work_order.pk)
+    work_order = WorkOrder.objects.select_for_update(of=("self",)).select_related("branch", "unit").get(pk=work_order.pk)
     if not on_team(actor, work_order):
         raise PermissionDenied(_("Only the engineers assigned to this work order may ask for its parts."))
     if work_order.status not in FIELD_STATUSES:
