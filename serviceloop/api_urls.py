@@ -14,6 +14,14 @@ from serviceloop.assets.api import ProductModelViewSet, SalesOrderViewSet, Servi
 from serviceloop.core.api import AttachmentViewSet
 from serviceloop.customers.api import ContactViewSet, CustomerViewSet, SiteViewSet
 from serviceloop.feedback.api import FollowUpViewSet, ServiceComplaintViewSet
+from serviceloop.parts.api import (
+    BalanceViewSet,
+    LocationViewSet,
+    MoveViewSet,
+    OldPartViewSet,
+    PartViewSet,
+    RequisitionViewSet,
+)
 from serviceloop.service.api import EscalationViewSet, ReviewViewSet, ServiceRequestViewSet, SlaPolicyViewSet
 from serviceloop.workorders.api import (
     FeeLineViewSet,
@@ -49,6 +57,12 @@ router.register("help-requests", HelpRequestViewSet, basename="helprequest")
 router.register("service-reports", ServiceReportViewSet, basename="servicereport")
 router.register("work-reports", WorkReportViewSet, basename="workreport")
 router.register("fee-lines", FeeLineViewSet, basename="feeline")
+router.register("parts", PartViewSet, basename="part")
+router.register("stock-locations", LocationViewSet, basename="location")
+router.register("stock-balances", BalanceViewSet, basename="stockbalance")
+router.register("stock-moves", MoveViewSet, basename="stockmove")
+router.register("requisitions", RequisitionViewSet, basename="requisition")
+router.register("old-parts", OldPartViewSet, basename="oldpartreturn")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "serviceloop.service",
     "serviceloop.feedback",
     "serviceloop.workorders",
+    "serviceloop.parts",
     "serviceloop.home",  # the front: home page, role landing pages, navigation (on top of all others)
 ]
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("service/", include("serviceloop.service.urls")),
     path("workorders/", include("serviceloop.workorders.urls")),
     path("feedback/", include("serviceloop.feedback.urls")),
+    path("parts/", include("serviceloop.parts.urls")),
     path("imports/", include("serviceloop.core.import_urls")),
     path("api/v1/", include("serviceloop.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

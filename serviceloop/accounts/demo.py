@@ -251,6 +251,7 @@ class Seeder:
         self.engineers()
         self.set_passwords()
         self.service_loop()
+        self.spare_parts()
         return self.counts
 
     def organisation(self) -> None:
@@ -538,6 +539,12 @@ class Seeder:
         from serviceloop.service.demo import seed_service_demo
 
         seed_service_demo(self)
+
+    def spare_parts(self) -> None:
+        """Catalogue, stock in every location, requisitions in every state (serviceloop/parts/demo.py)."""
+        from serviceloop.parts.demo import seed_parts_demo
+
+        seed_parts_demo(self)
 
     def set_passwords(self) -> None:
         """One hash for the logins created by this run (hashing ~25 times would dominate the run time).

@@ -145,6 +145,22 @@ ROLE_PERMISSIONS[BRANCH_STAFF] = (ROLE_PERMISSIONS[BRANCH_STAFF]
 ROLE_PERMISSIONS[TECH_SUPPORT] = ROLE_PERMISSIONS[TECH_SUPPORT] | {"workorders.plan_escalation"}
 ROLE_PERMISSIONS[PROCESS_TECH] = ROLE_PERMISSIONS[PROCESS_TECH] | {"workorders.plan_escalation"}
 
+# Spare parts (备件): every staff role sees the catalogue, stock, ledger, requisitions and old parts
+# (engineers only their own van, selectors.py); the warehouse (仓管部/备件管理) keeps the catalogue and the
+# locations, posts stock moves, approves and issues requisitions and receives old parts; field engineers
+# ask for parts on their jobs, confirm receipt and fit them. Customers see none of it.
+PARTS = ["parts.part", "parts.location", "parts.safetystock", "parts.stockbalance", "parts.partserial",
+         "parts.stockmove", "parts.requisition", "parts.requisitionline", "parts.oldpartreturn"]
+ROLE_PERMISSIONS.update({role: codes | _perms(PARTS, "view") for role, codes in ROLE_PERMISSIONS.items()
+                         if role != CUSTOMER})
+ROLE_PERMISSIONS[WAREHOUSE] = (ROLE_PERMISSIONS[WAREHOUSE]
+                               | _perms(["parts.part", "parts.location", "parts.safetystock"], "add", "change")
+                               | _perms(["parts.stockmove", "parts.partserial"], "add")
+                               | _perms(["parts.requisition", "parts.oldpartreturn"], "change")
+                               | {"parts.approve_requisition", "parts.issue_requisition"})
+ROLE_PERMISSIONS[FIELD_ENGINEER] = ROLE_PERMISSIONS[FIELD_ENGINEER] | _perms(["parts.requisition"], "add", "change")
+ROLE_PERMISSIONS[SYSADMIN] = ROLE_PERMISSIONS[SYSADMIN] | _perms(["parts.part", "parts.location"], "add", "change")
+
 
 def sync_roles(verbosity: int = 0) -> None:
     """Create every role's group and give it exactly the permissions listed above."""

@@ -8,14 +8,18 @@ the registered hooks. Who fills what (see each app's ``apps.py``):
 slot / key          what                                          filled by
 ==================  ===========================================  ==================================
 ``UNIT_FILE``       panels of the unit's service file (assets      service (requests), workorders
-                    unit page and its PDF)                         (work orders, service reports)
+                    unit page and its PDF)                         (work orders, service reports),
+                                                                   parts (parts fitted)
+``WORK_ORDER_PAGE`` panels of the work order page                  parts (parts fitted, requisitions)
+``SERVICE_REPORT_PDF`` print panels of the service report PDF      parts (parts fitted, from the ledger)
 ``CUSTOMER_PAGE``   panels of the customer page                    assets (units, contracts, orders)
 ``REQUEST_PAGE``    panels of the service request page             workorders (work orders),
                                                                    feedback (follow-ups)
-verbs               timeline verbs -> words (``add_verbs``)        core, service, workorders, feedback
+verbs               timeline verbs -> words (``add_verbs``)        core, service, workorders, feedback,
+                                                                   parts
 escalation hooks    called with each new SLA escalation, in its    feedback (notifications)
                     transaction (``on_escalation``)
-imports             Excel import specs (``add_import``)            customers, assets
+imports             Excel import specs (``add_import``)            customers, assets, parts
 ==================  ===========================================  ==================================
 
 Registration is idempotent (the same panel, hook or import registered twice counts once), so a
@@ -36,6 +40,8 @@ log = logging.getLogger(__name__)
 UNIT_FILE = "unit_file"
 CUSTOMER_PAGE = "customer_page"
 REQUEST_PAGE = "request_page"
+WORK_ORDER_PAGE = "work_order_page"
+SERVICE_REPORT_PDF = "service_report_pdf"  # print panels of the service report PDF (load gets user=None)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,12 @@ NAV_SECTIONS = [
         (_("Service complaints"), "feedback:complaint_list", "feedback.view_servicecomplaint", "staff"),
         (_("My complaints"), "feedback:complaint_list", "feedback.view_servicecomplaint", "customer"),
     ]),
+    (_("Spare parts"), [
+        (_("Requisitions"), "parts:requisition_list", "parts.view_requisition", "staff"),
+        (_("Stock"), "parts:stock", "parts.view_stockbalance", "staff"),
+        (_("Spare parts"), "parts:part_list", "parts.view_part", "staff"),
+        (_("Old parts"), "parts:old_part_list", "parts.view_oldpartreturn", "staff"),
+    ]),
     (_("Installed base"), [
         (_("Customers"), "customers:list", "customers.view_customer"),
         (_("Units"), "assets:unit_list", "assets.view_unit"),

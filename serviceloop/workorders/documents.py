@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Sum
 
+from serviceloop.core import registry
 from serviceloop.core.pdf import render_pdf
 
 from .models import FeeLine, LabourEntry, ServiceReport, TestRecord, Visit, WorkOrder, WorkReport
@@ -71,6 +72,7 @@ def service_report_pdf(report: ServiceReport, *, signature_png_bytes: bytes | No
         "service_request": work_order.service_request,
         "visits": list(Visit.objects.filter(work_order=work_order).select_related("engineer")),
         "signature": signature,
+        **registry.panel_context(registry.SERVICE_REPORT_PDF, None, work_order),  # parts fitted (their app)
     }
     return render_pdf(None, "workorders/print/service_report.html", context)
 

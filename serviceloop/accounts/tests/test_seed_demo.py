@@ -214,3 +214,16 @@ def test_seed_demo_always_shows_each_contract_state(today):
     assert ServiceContract.objects.filter(end_date__lt=today).exists()
     assert ServiceContract.objects.filter(start_date__gt=today).exists()
     assert not Unit.objects.filter(ship_date__gt=today).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_spare_parts_in_every_state_and_clean_books():
+    from serviceloop.parts.checks import check_books
+    from serviceloop.parts.models import Location, Part, Requisition
+
+    seed_demo(seed=3, units=60)
+    assert Part.objects.count() == 150
+    assert {"hq", "branch", "van", "bench", "quarantine", "scrap", "transit"} <= set(
+        Location.objects.values_list("kind", flat=True))
+    assert set(Requisition.objects.values_list("status", flat=True)) >= {"submitted", "approved", "refused"}
+    assert check_books() == []

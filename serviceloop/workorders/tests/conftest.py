@@ -1,7 +1,7 @@
 import pytest
 from django.utils import translation
 
-from serviceloop.accounts.tests.factories import SkillFactory
+from serviceloop.accounts.tests.factories import SkillFactory, UserFactory
 
 from .factories import dispatcher, engineer
 
@@ -30,6 +30,7 @@ class Crew:
                                   skills={self.skill: 5})
         self.hq_eng = engineer(branch=hq, username="hq_eng", city="苏州", lat=31.30, lng=120.58,
                                skills={self.skill: 5})
+        self.keeper = UserFactory(username="keeper", branch=hq, roles=["warehouse"])  # the parts department
 
     def __getattr__(self, name):
         return getattr(self.cast, name)

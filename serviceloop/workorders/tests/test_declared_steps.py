@@ -1,5 +1,5 @@
 """The proof of the declared steps (core.steps): for every declared workflow (service request, work order,
-help request, service report, service complaint), every record in the states a
+help request, service report, service complaint, spare-part requisition, old part), every record in the states a
 user meets and every user of the cast, the record's page shows a step's button exactly when the API lists
 the step in ``allowed_steps``; and every declared step is open to someone somewhere in the walk.
 
@@ -25,6 +25,7 @@ from serviceloop.feedback.models import ServiceComplaint
 from serviceloop.feedback.steps import COMPLAINT_STEPS
 from serviceloop.feedback.tests.factories import open_complaint, resolved_request
 from serviceloop.feedback.tests.factories import through as complaint_through
+from serviceloop.parts.tests.walk import CASES as PARTS_CASES
 from serviceloop.service import services as request_services
 from serviceloop.service.models import ServiceRequest
 from serviceloop.service.steps import REQUEST_STEPS
@@ -37,7 +38,7 @@ from .factories import completed, dispatched, new_work_order, on_site, signature
 
 DATA_STEP = re.compile(r'data-step="([a-z_]+)"')
 USERS = ("owner", "colleague", "outsider", "desk", "east_staff", "south_staff", "manager", "nobody",
-         "dispatcher", "east_eng", "east_helper", "south_eng", "hq_eng")
+         "dispatcher", "east_eng", "east_helper", "south_eng", "hq_eng", "keeper")
 
 
 def _requests(crew) -> dict[str, ServiceRequest]:
@@ -173,6 +174,7 @@ CASES: dict[str, tuple[Any, Any, Any, Any]] = {
                        lambda rep: f"/api/v1/service-reports/{rep.pk}/"),
     "complaint": (COMPLAINT_STEPS, _complaints, lambda c: reverse("feedback:complaint_detail", args=[c.pk]),
                   lambda c: f"/api/v1/service-complaints/{c.pk}/"),
+    **PARTS_CASES,  # requisitions and old parts (serviceloop/parts/tests/walk.py)
 }
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from serviceloop.core import registry
 from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.generic import record_panels
 from serviceloop.core.listing import Column, ListSpec
@@ -245,6 +246,7 @@ def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     wo = get_for_user(request, WorkOrder, "view", pk=pk, queryset=_wo_queryset())
     context = work_order_context(request, wo)
     context.update(_panels(request, wo, context["customer_view"]))
+    context.update(registry.panel_context(registry.WORK_ORDER_PAGE, request.user, wo))  # parts (their app)
     return render(request, "workorders/detail.html", context)
 
 
