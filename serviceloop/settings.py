@@ -341,6 +341,8 @@ SPECTACULAR_SETTINGS = {
         "HelpRequestStatusEnum": "serviceloop.workorders.choices.HelpRequestStatus",
         "ReportStatusEnum": "serviceloop.workorders.choices.ReportStatus",
         "FeeKindEnum": "serviceloop.workorders.choices.FeeKind",
+        "RequisitionStatusEnum": "serviceloop.parts.choices.RequisitionStatus",
+        "OldPartStatusEnum": "serviceloop.parts.choices.OldPartStatus",
     },
 }
 

@@ -9,7 +9,7 @@ from serviceloop.core import registry
 
 def test_the_apps_fill_the_pages_panels_in_order():
     assert [p.name for p in registry.panels(registry.UNIT_FILE)] == ["service_requests", "work_orders",
-                                                                      "service_reports"]
+                                                                      "service_reports", "unit_parts"]
     assert [p.name for p in registry.panels(registry.CUSTOMER_PAGE)] == ["units", "contracts", "sales_orders"]
     assert [p.name for p in registry.panels(registry.REQUEST_PAGE)] == ["work_orders", "follow_ups",
                                                                          "service_complaints"]
@@ -25,7 +25,7 @@ def test_verbs_escalation_hooks_and_imports_are_registered():
         assert verb in registry.verbs()
     assert registry.verb_label("no_such_verb") == "no_such_verb"
     assert registry.escalation_hooks() == [notify_escalations]
-    assert list(registry.import_names()) == ["customers", "units", "sales_orders"]
+    assert list(registry.import_names()) == ["customers", "units", "sales_orders", "parts"]
     assert registry.import_spec("units").name == "units" and registry.import_spec("nothing") is None
 
 
