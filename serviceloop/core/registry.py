@@ -12,6 +12,7 @@ slot / key          what                                          filled by
 ``CUSTOMER_PAGE``   panels of the customer page                    assets (units, contracts, orders)
 ``REQUEST_PAGE``    panels of the service request page             workorders (work orders),
                                                                    feedback (follow-ups)
+``SALES_ORDER_PAGE`` panels of the sales order page                 workorders (the fees it bills)
 verbs               timeline verbs -> words (``add_verbs``)        core, service, workorders, feedback
 escalation hooks    called with each new SLA escalation, in its    feedback (notifications)
                     transaction (``on_escalation``)
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 UNIT_FILE = "unit_file"
 CUSTOMER_PAGE = "customer_page"
 REQUEST_PAGE = "request_page"
+SALES_ORDER_PAGE = "sales_order_page"
 
 
 @dataclass(frozen=True)

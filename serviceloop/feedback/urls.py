@@ -10,4 +10,6 @@ urlpatterns = [
     path("complaints/", views.ComplaintListView.as_view(), name="complaint_list"),
     path("complaints/<int:pk>/", views.ComplaintDetailView.as_view(), name="complaint_detail"),
     path("complaints/<int:pk>/handle/", views.ComplaintHandleView.as_view(), name="complaint_handle"),
+    path("complaints/<int:pk>/pdf/", views.complaint_pdf, name="complaint_pdf"),
+    path("follow-ups/<int:pk>/pdf/", views.follow_up_pdf, name="follow_up_pdf"),
 ]

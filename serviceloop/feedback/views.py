@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -15,15 +16,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from serviceloop.core.access import get_for_user, require_model_perm
+from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
 from serviceloop.core.concurrency import StaleEditError
 from serviceloop.core.generic import GatedDetailView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
+from serviceloop.core.pdf import pdf_bytes_response
 from serviceloop.core.scoping import is_customer
 from serviceloop.service.models import ServiceRequest
 from serviceloop.service.steps import REQUEST_STEPS
 
-from . import selectors, services
+from . import documents, selectors, services
 from .filters import ComplaintFilter
 from .forms import ComplaintHandleForm, FollowUpForm
 from .models import FollowUp, ServiceComplaint
@@ -245,3 +247,30 @@ class ComplaintHandleView(LoginRequiredMixin, View):
                 return redirect(complaint.get_absolute_url())
         complaint.refresh_from_db()
         return self._render(request, complaint, form, status=400)
+
+
+# ---------------------------------------------------------------- print-outs (staff only)
+
+def _staff_only(request: HttpRequest, target: str) -> None:
+    if is_customer(request.user):
+        audit_denial(request, action="view", target=target, outcome="forbidden")
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+@login_required
+def follow_up_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """回访记录 as PDF."""
+    follow_up = get_for_user(request, FollowUp, "view", pk=pk,
+                             queryset=FollowUp.objects.select_related("service_request", "called_by"))
+    _staff_only(request, f"feedback.FollowUp:{follow_up.pk}")
+    return pdf_bytes_response(documents.follow_up_pdf(follow_up),
+                              f"{follow_up.service_request.number}-follow-up-{follow_up.pk}.pdf")
+
+
+@login_required
+def complaint_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """服务投诉处理单 as PDF."""
+    complaint = get_for_user(request, ServiceComplaint, "view", pk=pk, queryset=ServiceComplaint.objects.select_related(
+        "service_request", "follow_up", "handled_by"))
+    _staff_only(request, f"feedback.ServiceComplaint:{complaint.pk}")
+    return pdf_bytes_response(documents.complaint_pdf(complaint), f"{complaint.number}.pdf")
