@@ -152,7 +152,7 @@ class RecordForm(StyledForm):
     save; "work done" also records the result and opens the customer's signature."""
 
     note = forms.CharField(label=_("progress today"), required=False, max_length=TEXT, widget=_textarea(3),
-                           help_text=_("What was done; with \u201cwork done\u201d it is the report's work done."))
+                           help_text=_("What was done; with “work done” it is the report's work done."))
     test_item = forms.CharField(label=_("test item"), required=False, max_length=200)
     test_result = forms.CharField(label=_("measured result"), required=False, max_length=500)
     test_passed = forms.TypedChoiceField(label=_("passed"), required=False, coerce=yes_no, empty_value=None,
@@ -166,7 +166,7 @@ class RecordForm(StyledForm):
         attrs={"accept": "image/*", "capture": "environment"}))
     result = forms.ChoiceField(label=_("result"), required=False, choices=WorkResult.choices,
                                widget=forms.RadioSelect, initial=WorkResult.FIXED,
-                               help_text=_("Recorded with \u201cwork done\u201d."))
+                               help_text=_("Recorded with “work done”."))
     finish = forms.BooleanField(label=_("The work is done: record the result and let the customer sign"),
                                 required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

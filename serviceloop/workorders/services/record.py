@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from serviceloop.core.concurrency import check_version
+from serviceloop.core.concurrency import check_version, save_versioned
 
 from ..choices import WorkResult
 from ..models import ProgressNote, WorkOrder
@@ -42,6 +42,8 @@ FIELDS = {
     "result": {"result": "result", "work_done": "note", "parts_used": "parts_used"},
 }
 
+PART_FIELD = {"photo": "photo", "hours": "hours", "test": "test_item", "progress": "note", "parts": "parts_used"}
+
 
 def _collect(errors: dict[str, list[str]], part: str, call: Any) -> Any:
     """Run one single-record service; its refusal goes under the record form's field names."""
@@ -51,8 +53,8 @@ def _collect(errors: dict[str, list[str]], part: str, call: Any) -> Any:
         if hasattr(exc, "error_dict"):
             for name, messages in exc.message_dict.items():
                 errors.setdefault(FIELDS[part].get(name, "__all__"), []).extend(messages)
-        else:
-            errors.setdefault("__all__", []).extend(exc.messages)
+        else:  # a refusal of the whole part (an attachment's content): next to the part's field
+            errors.setdefault(PART_FIELD.get(part, "__all__"), []).extend(exc.messages)
         return None
 
 
@@ -114,4 +116,5 @@ def work_order_record(
             actor=actor, work_order=work_order, upload=photo))
     if errors:
         raise ValidationError(errors)  # the transaction rolls back: nothing of this save is kept
+    save_versioned(_lock(work_order), expected_version=None, user=actor)  # a page read before this save is stale
     return done

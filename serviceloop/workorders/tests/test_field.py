@@ -238,7 +238,7 @@ def test_help_request_decisions_have_their_own_timeline_verbs(crew):
     other = dispatched(office=crew.dispatcher, manager=crew.manager, customer=crew.customer_a, lead=crew.east_eng)
     rejected = services.help_request_create(actor=crew.east_eng, work_order=other, reason="需总部支援")
     services.help_request_reject(actor=crew.manager, help_request=rejected, reason="人手已满")
-    assert [e.verb for e in events_for(rejected)][-1] == "help_rejected"
+    assert "help_rejected" in [e.verb for e in events_for(rejected)]
 
 
 def test_the_data_migration_renames_stored_help_request_entries_only(crew):
