@@ -163,3 +163,61 @@ def test_my_jobs_shows_to_accept_to_do_and_finished_apart(new_page, live_server,
     assert wo.number in finished and wo.number not in to_accept
     assert fresh.number in to_accept and fresh.number not in finished
     shot(phone, "record-04-my-jobs-sections")
+
+
+def test_office_creates_the_fee_order_and_records_the_internal_charge(new_page, live_server, shot, job):
+    """The desk makes the fee sales order of a chargeable job; the service manager records the internal charge
+    of a help request from a branch, and its print-out opens."""
+    from decimal import Decimal
+
+    from serviceloop.workorders.models import FeeLine
+
+    base = live_server.url
+    wo: WorkOrder = job["wo"]
+    users = get_user_model().objects
+    desk, dispatcher, manager = job["desk"], users.get(username="dispatch"), users.get(username="boss")
+    services.work_order_update(actor=dispatcher, work_order=wo, chargeable=True)
+    services.fee_line_save(user=desk, instance=FeeLine(work_order=wo, kind="travel", description="差旅费",
+                                                       quantity=Decimal("1"), unit_price=Decimal("300")))
+    office = new_page()
+    login(office, base, "desk")
+    office.goto(f"{base}/workorders/{wo.pk}/")
+    office.click("[data-step=create_sales_order]")
+    office.fill("#id_note", "月结客户")
+    office.click("[data-testid=step-submit]")
+    office.wait_for_selector(".alert-success")
+    wo.refresh_from_db()
+    order = wo.billing_sales_order
+    assert order is not None and order.number.startswith("SO-")
+    office.goto(f"{base}/assets/sales-orders/{order.pk}/")
+    assert "差旅费" in office.locator("[data-testid=so-fees]").inner_text()
+    shot(office, "record-05-fee-sales-order")
+
+    # a branch's help request, approved, confirmed by the branch; the manager records the internal charge
+    east = wo.branch
+    branch_engineer = UserFactory(username="east_eng", display_name="华东 工程师", branch=east,
+                                  roles=["field_engineer"])
+    EngineerProfile.objects.create(user=branch_engineer, home_city="无锡", phone="13700000000")
+    hq_engineer = UserFactory(username="hq_eng", display_name="总部 专家", branch=job["engineer"].branch,
+                              roles=["field_engineer"])
+    EngineerProfile.objects.create(user=hq_engineer, home_city="苏州", phone="13600000000")
+    other = services.work_order_create(actor=desk, service_request=confirmed_request(
+        actor=desk, customer=wo.customer, title="贴片机吸嘴堵塞"), planned_date=timezone.localdate())
+    services.work_order_assign(actor=dispatcher, work_order=other, lead=branch_engineer)
+    services.work_order_approve(actor=manager, work_order=other)
+    help_request = services.help_request_create(actor=branch_engineer, work_order=other, reason="需总部专家支援")
+    services.help_request_approve(actor=manager, help_request=help_request, hq_engineer=hq_engineer)
+    services.help_request_confirm(actor=branch_engineer, help_request=help_request, support_given="总部专家现场调试",
+                                  rating=5)
+    boss = new_page()
+    login(boss, base, "boss")
+    boss.goto(f"{base}/workorders/help/{help_request.pk}/")
+    boss.click("[data-step=charge]")
+    boss.fill("#id_amount", "1600")
+    boss.fill("#id_basis", "《销售公司商务文件》：2 人天 × 800 元")
+    boss.click("[data-testid=help-submit]")
+    boss.wait_for_selector("[data-testid=charge]")
+    assert boss.locator("[data-testid=charge-amount]").inner_text().strip() == "1600.00"
+    shot(boss, "record-06-help-request-charged")
+    response = boss.request.get(f"{base}/workorders/help/{help_request.pk}/pdf/")
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"

@@ -302,3 +302,25 @@ def test_mark_done_touches_only_its_record_and_kinds(crew):
     assert _unread(crew.manager, "work_order_to_approve", second) == 1
     assert mark_done(first, "another_kind") == 0
     assert mark_done(None, "work_order_to_approve") == 0
+
+
+def test_confirming_the_plan_marks_the_customers_plan_notification_done(crew):
+    from serviceloop.service import services as request_services
+    from serviceloop.service.tests.factories import new_request
+
+    request = new_request(actor=crew.desk, customer=crew.customer_a)
+    request = request_services.request_propose_plan(actor=crew.desk, service_request=request, plan="onsite")
+    assert _unread(crew.owner, "plan_decided", request) == 1
+    request_services.request_confirm_plan(actor=crew.owner, service_request=request, how="portal")
+    assert _unread(crew.owner, "plan_decided", request) == 0
+
+
+def test_the_record_screen_and_my_jobs_speak_chinese(client, crew):
+    from serviceloop.core.tests.test_i18n import english_words
+
+    wo = _on_site(crew)
+    client.force_login(crew.east_eng)
+    for url in (reverse("workorders:job", args=[wo.pk]), reverse("workorders:step", args=[wo.pk, "record"]),
+                reverse("workorders:my_jobs")):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert english_words(page) == set(), url
