@@ -268,6 +268,7 @@ class SalesOrderDetailView(GatedDetailView):
         return {
             "lines": obj.lines.select_related("product_model"),
             "units": units.select_related("product_model", "site", "so_line").order_by("serial_number")[:200],
+            **registry.panel_context(registry.SALES_ORDER_PAGE, self.request.user, obj),  # fees billed (workorders)
         }
 
 

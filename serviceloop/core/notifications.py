@@ -362,6 +362,17 @@ def mark_read(user: Any, ids: Iterable[int] | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
+def mark_done(target: Any, *kinds: str) -> int:
+    """The notifications of ``kinds`` about ``target`` that asked someone to act (approve a dispatch, decide
+    a help request) are done once somebody acted: mark them read for every recipient, in the caller's
+    transaction (the step that acted), so nobody's inbox keeps asking for what is decided. Returns how many."""
+    if target is None or target.pk is None or not kinds:
+        return 0
+    ct = ContentType.objects.get_for_model(target, for_concrete_model=True)
+    return Notification.objects.filter(content_type=ct, object_id=target.pk, kind__in=kinds,
+                                       read_at__isnull=True).update(read_at=timezone.now())
+
+
 def _customer_users_query(customer: Any):
     from django.contrib.auth import get_user_model
 

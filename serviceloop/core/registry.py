@@ -15,6 +15,7 @@ slot / key          what                                          filled by
 ``CUSTOMER_PAGE``   panels of the customer page                    assets (units, contracts, orders)
 ``REQUEST_PAGE``    panels of the service request page             workorders (work orders),
                                                                    feedback (follow-ups)
+``SALES_ORDER_PAGE`` panels of the sales order page                 workorders (the fees it bills)
 verbs               timeline verbs -> words (``add_verbs``)        core, service, workorders, feedback,
                                                                    parts
 escalation hooks    called with each new SLA escalation, in its    feedback (notifications)
@@ -42,6 +43,7 @@ CUSTOMER_PAGE = "customer_page"
 REQUEST_PAGE = "request_page"
 WORK_ORDER_PAGE = "work_order_page"
 SERVICE_REPORT_PDF = "service_report_pdf"  # print panels of the service report PDF (load gets user=None)
+SALES_ORDER_PAGE = "sales_order_page"
 
 
 @dataclass(frozen=True)

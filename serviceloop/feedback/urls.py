@@ -13,4 +13,5 @@ urlpatterns = [
     path("complaints/<int:pk>/", views.ComplaintDetailView.as_view(), name="complaint_detail"),
     path("complaints/<int:pk>/print/", views.complaint_pdf, name="complaint_pdf"),
     path("complaints/<int:pk>/step/<slug:step>/", views.ComplaintStepView.as_view(), name="complaint_step"),
+    path("follow-ups/<int:pk>/pdf/", views.follow_up_pdf, name="follow_up_pdf"),
 ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views import View
 
-from serviceloop.core.access import get_for_user, require_model_perm
+from serviceloop.core.access import audit_denial, get_for_user, require_model_perm
 from serviceloop.core.generic import GatedDetailView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
 from serviceloop.core.pdf import pdf_bytes_response
@@ -305,6 +305,24 @@ class ComplaintRegisterView(LoginRequiredMixin, View):
                 messages.success(request, _("Complaint %(number)s registered.") % {"number": complaint.number})
                 return redirect(complaint.get_absolute_url())
         return self._render(request, service_request, form, status=400)
+
+
+# ---------------------------------------------------------------- print-outs (staff only)
+
+def _staff_only(request: HttpRequest, target: str) -> None:
+    if is_customer(request.user):
+        audit_denial(request, action="view", target=target, outcome="forbidden")
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+@login_required
+def follow_up_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """回访记录 as PDF."""
+    follow_up = get_for_user(request, FollowUp, "view", pk=pk,
+                             queryset=FollowUp.objects.select_related("service_request", "called_by"))
+    _staff_only(request, f"feedback.FollowUp:{follow_up.pk}")
+    return pdf_bytes_response(documents.follow_up_pdf(follow_up),
+                              f"{follow_up.service_request.number}-follow-up-{follow_up.pk}.pdf")
 
 
 @login_required

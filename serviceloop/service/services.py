@@ -25,6 +25,7 @@ from serviceloop.core.concurrency import check_version, save_versioned
 from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param, prefetch_rows
 from serviceloop.core.gcpause import gc_paused
 from serviceloop.core.models import TimelineEvent
+from serviceloop.core.notifications import mark_done
 from serviceloop.core.numbering import next_number
 from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import record_event
@@ -427,8 +428,10 @@ def request_confirm_plan(
         service_request.customer_confirmed_name = name[:100]
     service_request.customer_confirmed_at = timezone.now()
     service_request.customer_confirmed_via = how
-    return _move(service_request, "confirm_plan", actor=actor, expected_version=expected_version,
-                 note=service_request.customer_confirmed_name, data={"how": how})
+    moved = _move(service_request, "confirm_plan", actor=actor, expected_version=expected_version,
+                  note=service_request.customer_confirmed_name, data={"how": how})
+    mark_done(moved, "plan_decided")  # the plan that asked the customer to confirm it is answered
+    return moved
 
 
 @transaction.atomic

@@ -26,14 +26,15 @@ from serviceloop.core.concurrency import save_and_record
 from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView
 from serviceloop.core.listing import Column, ListSpec
 from serviceloop.core.lookups import constant_in
+from serviceloop.core.pdf import pdf_bytes_response
 from serviceloop.core.scoping import is_customer
 from serviceloop.core.steps import StepView
 from serviceloop.customers.models import Customer
 
-from . import forms, selectors, services
+from . import documents, forms, selectors, services
 from .choices import OPEN_STATUSES, RequestChannel, RequestStatus, SlaTarget
 from .filters import QueueFilter, RequestFilter
-from .models import Escalation, ServiceRequest, SlaPolicy
+from .models import Escalation, Review, ServiceRequest, SlaPolicy
 from .sla import deadlines_for
 from .sla.labels import target_label
 from .steps import REQUEST_STEPS
@@ -418,3 +419,27 @@ class SlaPolicyEditView(GatedEditView):
         with transaction.atomic():
             return save_and_record(instance, user=user, expected_version=form.expected_version)
 
+
+# ---------------------------------------------------------------- print-outs (staff only)
+
+def _staff_only(request: HttpRequest, target: str) -> None:
+    if is_customer(request.user):
+        audit_denial(request, action="view", target=target, outcome="forbidden")
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+@login_required
+def intake_record_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """电话报修登记处理表 of a request, as PDF."""
+    obj = get_for_user(request, ServiceRequest, "view", pk=pk)
+    _staff_only(request, f"service.ServiceRequest:{obj.pk}")
+    return pdf_bytes_response(documents.intake_record_pdf(obj), f"{obj.number}-intake.pdf")
+
+
+@login_required
+def review_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """A review (评审) of a request, as PDF."""
+    review = get_for_user(request, Review, "view", pk=pk, queryset=Review.objects.select_related("service_request",
+                                                                                               "reviewer"))
+    _staff_only(request, f"service.Review:{review.pk}")
+    return pdf_bytes_response(documents.review_pdf(review), f"{review.service_request.number}-review-{review.pk}.pdf")

@@ -29,3 +29,5 @@ class WorkOrdersConfig(AppConfig):
                            print_template="workorders/print/unit_service_reports.html")
         registry.add_panel(registry.REQUEST_PAGE, "work_orders", selectors.work_orders_of_request, order=10,
                            template="workorders/partials/request_work_orders.html")
+        registry.add_panel(registry.SALES_ORDER_PAGE, "billed_fees", selectors.fees_billed_by, order=10,
+                           template="workorders/partials/sales_order_fees.html")

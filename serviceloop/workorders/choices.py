@@ -68,6 +68,14 @@ class HelpRequestStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Support confirmed")
 
 
+class ChargePayer(models.TextChoices):
+    """Who pays whom for the support headquarters gave a branch (seed 003 §5.2.2: the sales company's fee
+    standard, reconciled monthly between the customer service department and the branch)."""
+
+    BRANCH_PAYS_HQ = "branch_pays_hq", _("The branch pays headquarters")
+    HQ_PAYS_BRANCH = "hq_pays_branch", _("Headquarters pays the branch")
+
+
 class ReportStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SIGNED = "signed", _("Signed by the customer")
@@ -99,6 +107,8 @@ VERB_LABELS = {
     "close": _("closed"),
     "cancel": _("cancelled"),
     "sales_order_linked": _("billing sales order linked"),
+    "sales_order_created": _("billing sales order created"),
+    "help_charged": _("internal charge recorded"),
     "help_requested": _("help requested from headquarters"),
     "help_approved": _("help request approved"),
     "help_rejected": _("help request rejected"),

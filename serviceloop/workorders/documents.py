@@ -1,6 +1,6 @@
 """Printable documents of work orders (WeasyPrint via core.pdf, company header from print_base.html):
 派工单 (work order), 售后服务记录单 (signed service report), 费用结算单 (fee statement),
-售后服务工作报告书 (service work report)."""
+售后服务工作报告书 (service work report), 协作申请单 (help request), 技术支持确认单 (support confirmation)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db.models import Sum
 from serviceloop.core import registry
 from serviceloop.core.pdf import render_pdf
 
-from .models import FeeLine, LabourEntry, ServiceReport, TestRecord, Visit, WorkOrder, WorkReport
+from .models import FeeLine, HelpRequest, LabourEntry, ServiceReport, TestRecord, Visit, WorkOrder, WorkReport
 from .signatures import png_data_url
 
 
@@ -24,7 +24,8 @@ def _team(work_order: WorkOrder) -> list[dict[str, Any]]:
 def _work_order(work_order: WorkOrder) -> WorkOrder:
     return (
         WorkOrder.objects.select_related(
-            "service_request", "customer", "site", "unit", "unit__product_model", "branch", "required_skill",
+            "service_request", "customer", "site", "unit", "unit__product_model", "unit__site", "branch",
+            "required_skill",
             "dispatched_by", "approved_by", "billing_sales_order",
         ).get(pk=work_order.pk)
     )
@@ -82,3 +83,26 @@ def work_report_pdf(work_report: WorkReport) -> bytes:
     work_order = _work_order(work_report.work_order)
     return render_pdf(None, "workorders/print/work_report.html",
                       {"report": work_report, "object": work_order, "service_request": work_order.service_request})
+
+
+def _help(help_request: HelpRequest) -> HelpRequest:
+    return HelpRequest.objects.select_related("requested_by", "skill", "decided_by", "hq_engineer", "charged_by").get(
+        pk=help_request.pk)
+
+
+def help_request_pdf(help_request: HelpRequest) -> bytes:
+    """协作申请单: the branch's request, the decision of headquarters and the internal charge."""
+    help_request = _help(help_request)
+    work_order = _work_order(help_request.work_order)
+    return render_pdf(None, "workorders/print/help_request.html",
+                      {"help": help_request, "object": work_order, "service_request": work_order.service_request})
+
+
+def support_confirmation_pdf(help_request: HelpRequest) -> bytes:
+    """技术支持确认单: the support given, as the branch confirmed it, and the internal charge."""
+    help_request = _help(help_request)
+    confirmation = help_request.confirmation
+    work_order = _work_order(help_request.work_order)
+    return render_pdf(None, "workorders/print/support_confirmation.html",
+                      {"help": help_request, "confirmation": confirmation, "object": work_order,
+                       "service_request": work_order.service_request})

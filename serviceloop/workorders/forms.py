@@ -16,7 +16,7 @@ from serviceloop.accounts.models import Skill
 from serviceloop.assets.models import SalesOrder
 from serviceloop.service.forms import style_form
 
-from .choices import WorkResult
+from .choices import ChargePayer, WorkResult
 from .models import FeeLine
 
 TEXT = 4000
@@ -147,6 +147,31 @@ class ResultForm(StyledForm):
         widget=_textarea(2), help_text=_("For an escalation: the plan agreed with the department, if known."))
 
 
+class RecordForm(StyledForm):
+    """The engineer's one record screen on site: progress, a test, hours, parts used and a photo with one
+    save; "work done" also records the result and opens the customer's signature."""
+
+    note = forms.CharField(label=_("progress today"), required=False, max_length=TEXT, widget=_textarea(3),
+                           help_text=_("What was done; with “work done” it is the report's work done."))
+    test_item = forms.CharField(label=_("test item"), required=False, max_length=200)
+    test_result = forms.CharField(label=_("measured result"), required=False, max_length=500)
+    test_passed = forms.TypedChoiceField(label=_("passed"), required=False, coerce=yes_no, empty_value=None,
+                                         choices=[("yes", _("Passed")), ("no", _("Failed"))],
+                                         widget=forms.RadioSelect, initial="yes")
+    hours = forms.DecimalField(label=_("hours today"), required=False, max_digits=4, decimal_places=2, min_value=0,
+                               widget=forms.NumberInput(attrs={"step": "0.25", "inputmode": "decimal"}))
+    parts_used = forms.CharField(label=_("parts used"), required=False, max_length=TEXT, widget=_textarea(2),
+                                 help_text=_("Part, quantity, serial numbers of old and new parts."))
+    photo = forms.FileField(label=_("photo"), required=False, widget=forms.ClearableFileInput(
+        attrs={"accept": "image/*", "capture": "environment"}))
+    result = forms.ChoiceField(label=_("result"), required=False, choices=WorkResult.choices,
+                               widget=forms.RadioSelect, initial=WorkResult.FIXED,
+                               help_text=_("Recorded with “work done”."))
+    finish = forms.BooleanField(label=_("The work is done: record the result and let the customer sign"),
+                                required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
 class EscalationPlanForm(StyledForm):
     plan = forms.CharField(label=_("plan"), required=False, max_length=TEXT, widget=_textarea(4))
 
@@ -257,3 +282,15 @@ class SupportConfirmForm(StyledForm):
                                     choices=[(n, str(n)) for n in range(1, 6)], widget=forms.RadioSelect,
                                     help_text=_("1 (poor) to 5 (excellent)"))
     note = forms.CharField(label=_("note"), required=False, max_length=2000, widget=_textarea(2))
+
+
+class HelpChargeForm(StyledForm):
+    """The internal charge between the branch and headquarters for a help request."""
+
+    amount = forms.DecimalField(label=_("internal charge (CNY)"), required=False, max_digits=12, decimal_places=2,
+                                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
+    payer = forms.ChoiceField(label=_("who pays whom"), required=False, choices=ChargePayer.choices,
+                              widget=forms.RadioSelect, initial=ChargePayer.BRANCH_PAYS_HQ)
+    basis = forms.CharField(label=_("basis of the charge"), required=False, max_length=2000, widget=_textarea(2),
+                            help_text=_("The fee standard applied, e.g. engineer days x rate, travel."))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

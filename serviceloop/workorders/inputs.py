@@ -13,7 +13,7 @@ from serviceloop.assets.models import SalesOrder
 from serviceloop.core.api import GatedRelatedField, PlausibleDateField
 from serviceloop.service.models import ServiceRequest
 
-from .choices import WorkResult
+from .choices import ChargePayer, WorkResult
 from .signatures import MAX_BYTES
 
 TEXT = 5000
@@ -69,6 +69,10 @@ class WorkOrderNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
 
 
+class WorkOrderNoteVersionSerializer(WorkOrderNoteSerializer, VersionInput):
+    pass
+
+
 class WorkOrderReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=REASON, allow_blank=True)
 
@@ -122,6 +126,23 @@ class WorkOrderResultSerializer(serializers.Serializer):
                                        default=None)
 
 
+class WorkOrderRecordSerializer(VersionInput):
+    """The one record of the engineer on site (multipart when it carries a photo)."""
+
+    note = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
+    test_item = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    test_result = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    test_passed = serializers.BooleanField(required=False, allow_null=True, default=None)
+    hours = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0, max_value=24, required=False,
+                                     allow_null=True, default=None)
+    parts_used = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, allow_null=True,
+                                       default=None)
+    photo = serializers.FileField(required=False, allow_null=True, default=None, use_url=False)
+    finish = serializers.BooleanField(required=False, default=False,
+                                      help_text=gettext_lazy("The work is done: record the result too."))
+    result = serializers.ChoiceField(choices=WorkResult.choices, required=False, allow_blank=True, default="")
+
+
 class EscalationPlanSerializer(serializers.Serializer):
     plan = serializers.CharField(max_length=TEXT, allow_blank=True)
 
@@ -159,3 +180,9 @@ class ServiceReportSignSerializer(serializers.Serializer):
     signer_name = serializers.CharField(max_length=100, allow_blank=True)
     satisfied = serializers.BooleanField()
     unsatisfied_reason = serializers.CharField(max_length=REASON, required=False, allow_blank=True, default="")
+
+
+class HelpChargeSerializer(VersionInput):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    basis = serializers.CharField(max_length=REASON, allow_blank=True)
+    payer = serializers.ChoiceField(choices=ChargePayer.choices)

@@ -22,6 +22,7 @@ from serviceloop.core.scoping import ScopedQuerySet
 from .choices import (
     OPEN_STATUSES,
     AssignmentRole,
+    ChargePayer,
     FeeKind,
     HelpRequestStatus,
     ReportStatus,
@@ -155,6 +156,22 @@ class WorkOrder(TimestampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def work_site(self):
+        """Where the work is done: the work order's site, else the unit's site (set after the work order)."""
+        if self.site_id:
+            return self.site
+        unit = self.unit if self.unit_id else None
+        return unit.site if unit is not None and unit.site_id else None
+
+    @property
+    def site_address(self) -> str:
+        """The address the engineers go to (print-outs): the site's city and address, else the customer's."""
+        site = self.work_site
+        if site is not None and (site.city or site.address):
+            return " ".join(part for part in (site.city, site.address) if part)
+        return self.customer.address or ""
 
     def can(self, move: str) -> bool:
         allowed, _target = TRANSITIONS[move]
@@ -352,6 +369,15 @@ class HelpRequest(TimestampedModel):
     decision_note = models.TextField(_("decision note"), blank=True)
     hq_engineer = models.ForeignKey(USER, verbose_name=_("headquarters engineer"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
+    # the internal charge between the branch and headquarters, once the support is confirmed
+    charge_amount = models.DecimalField(_("internal charge (CNY)"), max_digits=12, decimal_places=2, null=True,
+                                        blank=True, validators=[MinValueValidator(Decimal("0"))])
+    charge_basis = models.TextField(_("basis of the charge"), blank=True,
+                                    help_text=_("The fee standard applied, e.g. engineer days x rate, travel."))
+    charge_payer = models.CharField(_("who pays whom"), max_length=20, choices=ChargePayer.choices, blank=True)
+    charged_by = models.ForeignKey(USER, verbose_name=_("charge recorded by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    charged_at = models.DateTimeField(_("charge recorded at"), null=True, blank=True)
 
     scope_paths = WO_SCOPE
     history = HistoricalRecords()
@@ -368,6 +394,10 @@ class HelpRequest(TimestampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("workorders:help_detail", args=[self.pk])
+
+    @property
+    def is_charged(self) -> bool:
+        return self.charged_at is not None
 
 
 class SupportConfirmation(TimestampedModel):

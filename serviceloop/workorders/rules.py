@@ -20,7 +20,16 @@ from serviceloop.core.scoping import is_customer
 from serviceloop.core.steps import Blocked, forbidden, not_now
 
 from .choices import ESCALATED_RESULTS, FIELD_STATUSES, AssignmentRole, HelpRequestStatus, WorkOrderStatus
-from .models import TRANSITIONS, HelpRequest, ServiceReport, Visit, WorkOrder, WorkOrderAssignment, WorkReport
+from .models import (
+    TRANSITIONS,
+    FeeLine,
+    HelpRequest,
+    ServiceReport,
+    Visit,
+    WorkOrder,
+    WorkOrderAssignment,
+    WorkReport,
+)
 
 S = WorkOrderStatus
 PERM_ADD = "workorders.add_workorder"
@@ -274,6 +283,16 @@ def help_reject_blocker(user: Any, h: HelpRequest) -> Blocked | None:
     return _help_decider(user) or _help_pending(h)
 
 
+def help_charge_blocker(user: Any, h: HelpRequest) -> Blocked | None:
+    """The headquarters service department (the service manager) records the internal charge once the branch
+    confirmed the support."""
+    if is_customer(user) or not user.has_perm(PERM_APPROVE_HELP):
+        return forbidden(_("Only the headquarters service department records internal charges."))
+    if h.status != HelpRequestStatus.CONFIRMED:
+        return not_now(_("The internal charge is recorded once the branch has confirmed the support."))
+    return None
+
+
 def help_confirm_blocker(user: Any, h: HelpRequest) -> Blocked | None:
     """技术支持确认单: whoever asked, or the branch's staff; never the headquarters engineer who helped."""
     allowed = not is_customer(user) and user.pk != h.hq_engineer_id and (
@@ -307,4 +326,20 @@ def report_sign_blocker(user: Any, report: ServiceReport) -> Blocked | None:
         return found
     if report.work_order.status != S.COMPLETED:
         return not_now(_("Record the result of the work before the customer signs."))
+    return None
+
+
+def create_sales_order_blocker(user: Any, wo: WorkOrder) -> Blocked | None:
+    """The fee SO is made by whoever may create sales orders (service desk, service manager, sales), once per
+    chargeable job with fees."""
+    if found := _role(user, "assets.add_salesorder"):
+        return found
+    if not wo.chargeable:
+        return not_now(_("Only a chargeable work order is billed on a sales order."))
+    if wo.status == S.CANCELLED:
+        return not_now(_("Not while the work order is “%(status)s”.") % {"status": S(wo.status).label})
+    if wo.billing_sales_order_id is not None:
+        return not_now(_("This work order is already billed on a sales order."))
+    if not FeeLine.objects.filter(work_order=wo).exists():
+        return not_now(_("Add the fees of the job before its sales order is made."))
     return None

@@ -147,6 +147,17 @@ def fee_lines_of(user: Any, work_order: WorkOrder) -> QuerySet[FeeLine]:
     return FeeLine.objects.restrict(user, "view").filter(work_order=work_order).order_by("id")
 
 
+def fees_billed_by(user: Any, sales_order: Any) -> list[dict[str, Any]]:
+    """The sales order page's fees: each work order it bills (that the user sees) with its fee lines and total."""
+    orders = list(work_orders_visible_to(user).filter(billing_sales_order=sales_order).order_by("number"))
+    lines = FeeLine.objects.restrict(user, "view").filter(work_order__in=orders).order_by("work_order", "kind", "id")
+    by_order: dict[int, list[FeeLine]] = {}
+    for line in lines:
+        by_order.setdefault(line.work_order_id, []).append(line)
+    return [{"work_order": wo, "lines": by_order.get(wo.pk, []),
+             "total": sum((line.amount for line in by_order.get(wo.pk, [])), start=Decimal("0"))} for wo in orders]
+
+
 def service_report_of(user: Any, work_order: WorkOrder) -> ServiceReport | None:
     return service_reports_visible_to(user).filter(work_order=work_order).first()
 

@@ -10,14 +10,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from serviceloop.core.scoping import is_customer
 from serviceloop.core.steps import Blocked, StepDef, Workflow, forbidden, not_now
 from serviceloop.service.steps import REQUEST_STEPS
 
 from . import forms, inputs, rules, services
-from .choices import AssignmentRole
+from .choices import AssignmentRole, WorkOrderStatus
 from .models import HelpRequest, ServiceReport, WorkOrder
 
 WORK_ORDER_STEPS = Workflow(WorkOrder, url_name="workorders:step")
@@ -42,6 +42,20 @@ def _hours_form(user: Any, wo: WorkOrder) -> dict[str, Any]:
     team = list(services.team(wo))
     lead = any(a.engineer_id == user.pk and a.role == AssignmentRole.LEAD for a in team)
     return {"team": team, "may_log_others": lead}
+
+
+def _record(actor: Any, wo: WorkOrder, d: dict[str, Any]) -> Any:
+    return services.work_order_record(
+        actor=actor, work_order=wo, note=d.get("note", ""), test_item=d.get("test_item", ""),
+        test_result=d.get("test_result", ""), test_passed=d.get("test_passed"), hours=d.get("hours"),
+        parts_used=d.get("parts_used"), photo=d.get("photo"), finish=bool(d.get("finish")),
+        result=d.get("result") or "", expected_version=d.get("version"))
+
+
+def _record_done(d: dict[str, Any], done: dict[str, Any]) -> str:
+    if done.get("completed"):
+        return _("The work is recorded and the result saved: the customer signs the service report now.")
+    return _("The work is recorded.")
 
 
 def _position_done(label: str):
@@ -139,6 +153,15 @@ WORK_ORDER_STEPS.add(
             blocker=rules.check_out_blocker, api_path="check-out", api_response=_later("VisitSerializer"),
             api_summary=gettext_lazy("Check out"),
             run=_visit(services.work_order_check_out), done=_position_done(gettext_lazy("Check out"))),
+    _step("record", gettext_lazy("Record the work"), style="primary", icon="pencil-square", form=forms.RecordForm,
+            multipart=True, initial=lambda user, wo: {"parts_used": wo.parts_used},
+            serializer=inputs.WorkOrderRecordSerializer, blocker=rules.on_team_in(WorkOrderStatus.ON_SITE),
+            api_request={"multipart/form-data": inputs.WorkOrderRecordSerializer,
+                         "application/json": inputs.WorkOrderRecordSerializer},
+            api_parsers=(JSONParser, MultiPartParser, FormParser), api_file_field="photo",
+            api_summary=gettext_lazy("One record on site: progress, a test, hours, parts, a photo; with finish "
+                                     "also the result (the service report is then prepared for signing)"),
+            run=_record, done=_record_done),
     _step("progress", gettext_lazy("Progress note"), icon="journal-text", form=forms.ProgressForm,
             serializer=inputs.ProgressNoteInputSerializer, blocker=rules.on_team_in(*rules.PROGRESS_STATUSES),
             api_response=_later("ProgressNoteSerializer"), api_status=201,
@@ -204,6 +227,13 @@ WORK_ORDER_STEPS.add(
             api_summary=gettext_lazy("Link the sales order that bills the fees"),
             run=lambda actor, wo, d: services.work_order_link_sales_order(actor=actor, work_order=wo,
                                                                           sales_order=d["sales_order"])),
+    _step("create_sales_order", gettext_lazy("Create the fee sales order"), style="outline-primary",
+            icon="receipt-cutoff", form=forms.NoteForm, serializer=inputs.WorkOrderNoteVersionSerializer,
+            title=gettext_lazy("Create the sales order that bills the fees"), blocker=rules.create_sales_order_blocker,
+            api_summary=gettext_lazy("Create the sales order (SO) that bills the fees and link it"),
+            run=lambda actor, wo, d: services.work_order_create_sales_order(
+                actor=actor, work_order=wo, note=d.get("note", ""), expected_version=d.get("version")),
+            done=lambda d, so: _("Sales order %(number)s bills the fees.") % {"number": so.number}),
     _step("cancel", gettext_lazy("Cancel work order"), style="outline-danger", icon="x-circle", danger=True,
             form=forms.CancelForm, serializer=inputs.WorkOrderReasonSerializer, blocker=rules.cancel_blocker,
             api_summary=gettext_lazy("Cancel the work order"),
@@ -241,6 +271,17 @@ HELP_STEPS.add(
                 note=d.get("note", "")),
             done=lambda d, c: _("The support of help request %(number)s is confirmed.") % {
                 "number": c.help_request.number}),
+    StepDef("charge", gettext_lazy("Internal charge"), style="outline-primary", icon="cash-coin", gate="view",
+            form=forms.HelpChargeForm, title=gettext_lazy("Internal charge between branch and headquarters"),
+            initial=lambda user, h: {"amount": h.charge_amount, "basis": h.charge_basis,
+                                     "payer": h.charge_payer or "branch_pays_hq"},
+            serializer=inputs.HelpChargeSerializer, blocker=rules.help_charge_blocker,
+            api_summary=gettext_lazy("Record the internal charge between the branch and headquarters"),
+            run=lambda actor, h, d: services.help_request_charge(
+                actor=actor, help_request=h, amount=d.get("amount"), basis=d.get("basis", ""),
+                payer=d.get("payer", ""), expected_version=d.get("version")),
+            done=lambda d, h: _("The internal charge of help request %(number)s is recorded.") % {
+                "number": h.number}),
 )
 
 

@@ -174,7 +174,8 @@ class HelpRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = HelpRequest
         fields = ["id", "number", "work_order", "work_order_number", "requested_by", "reason", "skill", "skill_note",
-                  "status", "decided_by", "decided_at", "decision_note", "hq_engineer", "confirmation", "version",
+                  "status", "decided_by", "decided_at", "decision_note", "hq_engineer", "confirmation",
+                  "charge_amount", "charge_basis", "charge_payer", "charged_by", "charged_at", "version",
                   *TIMESTAMPS]
         read_only_fields = fields
 

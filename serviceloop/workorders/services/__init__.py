@@ -17,8 +17,15 @@ signed service report and the work report), ``help`` (help requests to headquart
 """
 
 from .common import CLOCK_SKEW, S
-from .fees import fee_line_delete, fee_line_save, fee_total
-from .help import help_request_approve, help_request_confirm, help_request_create, help_request_reject
+from .fees import fee_line_delete, fee_line_save, fee_total, work_order_create_sales_order
+from .help import (
+    help_request_approve,
+    help_request_charge,
+    help_request_confirm,
+    help_request_create,
+    help_request_reject,
+)
+from .record import work_order_record
 from .reports import (
     report_canonical,
     report_content_sha256,
@@ -90,6 +97,7 @@ __all__ = [
     "fee_line_save",
     "fee_total",
     "help_request_approve",
+    "help_request_charge",
     "help_request_confirm",
     "help_request_create",
     "help_request_reject",
@@ -115,10 +123,12 @@ __all__ = [
     "work_order_close",
     "work_order_contacted",
     "work_order_create",
+    "work_order_create_sales_order",
     "work_order_decline",
     "work_order_link_sales_order",
     "work_order_log_hours",
     "work_order_record_escalation_plan",
+    "work_order_record",
     "work_order_record_parts",
     "work_order_record_result",
     "work_order_reject",

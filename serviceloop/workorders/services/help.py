@@ -3,6 +3,7 @@ helper), reject, and the branch's confirmation of the support given (技术支�
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from serviceloop.core.concurrency import save_versioned
-from serviceloop.core.notifications import notify
+from serviceloop.core.concurrency import check_version, save_versioned
+from serviceloop.core.notifications import mark_done, notify
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
 
-from ..choices import AssignmentRole, HelpRequestStatus
+from ..choices import AssignmentRole, ChargePayer, HelpRequestStatus
 from ..models import HelpRequest, SupportConfirmation, WorkOrder, WorkOrderAssignment
 from .common import S, _authenticated, _has, _lock, _require, _require_status, _text, _user
 from .work_orders import _check_engineer, _managers, engineer_phone, is_assigned
@@ -101,8 +102,9 @@ def help_request_approve(
     help_request.decision_note = _text(note)
     help_request.hq_engineer = hq_engineer
     save_versioned(help_request, expected_version=None, user=actor)
-    record_event(help_request, actor=actor, verb="approve", from_state=source, to_state=help_request.status,
+    record_event(help_request, actor=actor, verb="help_approved", from_state=source, to_state=help_request.status,
                  note=str(hq_engineer), data={"hq_engineer": hq_engineer.pk})
+    mark_done(help_request, "help_request")
     record_event(work_order, actor=actor, verb="help_approved", note=f"{help_request.number}: {hq_engineer}",
                  data={"help_request": help_request.pk, "engineer": hq_engineer.pk})
     notify(recipients=[hq_engineer], kind="help_assigned", obj=work_order,
@@ -130,8 +132,9 @@ def help_request_reject(*, actor: Any, help_request: HelpRequest, reason: str) -
     help_request.decided_by, help_request.decided_at = _user(actor), timezone.now()
     help_request.decision_note = reason
     save_versioned(help_request, expected_version=None, user=actor)
-    record_event(help_request, actor=actor, verb="reject", from_state=source, to_state=help_request.status,
+    record_event(help_request, actor=actor, verb="help_rejected", from_state=source, to_state=help_request.status,
                  note=reason)
+    mark_done(help_request, "help_request")
     record_event(help_request.work_order, actor=actor, verb="help_rejected", note=f"{help_request.number}: {reason}")
     notify(recipients=[help_request.requested_by], kind="help_rejected", obj=help_request,
            subject=_("Help request %(number)s rejected") % {"number": help_request.number}, body=reason)
@@ -173,3 +176,52 @@ def help_request_confirm(
     record_event(work_order, actor=actor, verb="support_confirmed", note=help_request.number,
                  data={"rating": rating})
     return confirmation
+
+
+MAX_CHARGE = Decimal("1e10")
+
+
+@transaction.atomic
+def help_request_charge(
+    *, actor: Any, help_request: HelpRequest, amount: Any, basis: str, payer: str,
+    expected_version: int | None = None,
+) -> HelpRequest:
+    """The internal charge for the support headquarters gave (seed 003 §5.2.2): after the branch confirmed
+    the support (技术支持确认单), the customer service department records the amount by the sales company's
+    fee standard, its basis and who pays whom; recording it again corrects it."""
+    _require(actor, "workorders.approve_helprequest",
+             message=_("Only the headquarters service department records internal charges."))
+    help_request = _lock_help(help_request)
+    check_version(help_request, expected_version)
+    if help_request.status != HelpRequestStatus.CONFIRMED:
+        raise ValidationError(_("The internal charge is recorded once the branch has confirmed the support."),
+                              code="wrong_status")
+    errors: dict[str, list[str]] = {}
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01")) if amount not in (None, "") else None
+    except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite() or value < 0 or value >= MAX_CHARGE:
+        errors["amount"] = [_("Enter the amount in CNY, 0 or more.")]
+    basis = _text(basis)
+    if not basis:
+        errors["basis"] = [_("Write the basis of the charge (the fee standard applied).")]
+    if payer not in ChargePayer.values:
+        errors["payer"] = [_("Say who pays whom.")]
+    if errors:
+        raise ValidationError(errors)
+    again = help_request.is_charged
+    help_request.charge_amount, help_request.charge_basis, help_request.charge_payer = value, basis, payer
+    help_request.charged_by, help_request.charged_at = _user(actor), timezone.now()
+    save_versioned(help_request, expected_version=None, user=actor)
+    label = ChargePayer(payer).label
+    note = f"{value} CNY · {label} · {basis}"
+    record_event(help_request, actor=actor, verb="help_charged", note=note,
+                 data={"amount": str(value), "payer": payer, "corrected": again})
+    record_event(help_request.work_order, actor=actor, verb="help_charged", note=f"{help_request.number}: {note}",
+                 data={"help_request": help_request.pk, "amount": str(value), "payer": payer})
+    notify(recipients=[help_request.requested_by], kind="help_charged", obj=help_request,
+           subject=_("Internal charge for help request %(number)s") % {"number": help_request.number},
+           body=_("%(amount)s CNY, %(payer)s. Basis: %(basis)s")
+           % {"amount": value, "payer": label, "basis": basis})
+    return help_request

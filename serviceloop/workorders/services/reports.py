@@ -25,7 +25,7 @@ from serviceloop.service.choices import RequestStatus
 from serviceloop.service.services import request_confirm_resolution, request_resolve
 
 from ..choices import ReportStatus, WorkResult
-from ..models import LabourEntry, ServiceReport, TestRecord, WorkOrder, WorkReport
+from ..models import LabourEntry, ServiceReport, TestRecord, Visit, WorkOrder, WorkReport
 from ..signatures import png_data_url, signature_png
 from .common import S, _has, _lock, _require_status, _text, _user
 from .work_orders import PERM_APPROVE, PERM_CHANGE, _require_assignee, is_assigned, team
@@ -137,6 +137,20 @@ def report_content_sha256(report: ServiceReport) -> str:
     return hashlib.sha256(report_canonical(report)).hexdigest()
 
 
+def _check_out_everyone(actor: Any, work_order: WorkOrder, at: dt.datetime) -> list[Visit]:
+    """The customer's signature ends the job on site: every visit still open on this work order is checked
+    out at the signing time (the engineers leave with the signed report), so the report carries its end
+    time and nobody is left "on site" when the work order closes."""
+    open_visits = list(Visit.objects.select_for_update().filter(work_order=work_order, check_out_at__isnull=True)
+                       .select_related("engineer"))
+    for visit in open_visits:
+        visit.check_out_at = max(at, visit.check_in_at)
+        visit.save(update_fields=["check_out_at"])
+        record_event(work_order, actor=actor, verb="checked_out", note=_("with the customer's signature"),
+                     data={"visit": visit.pk, "engineer": visit.engineer_id, "by_signature": True})
+    return open_visits
+
+
 @transaction.atomic
 def service_report_sign(
     *, actor: Any, report: ServiceReport, signature_data_url: str, signer_name: str, satisfied: bool,
@@ -175,6 +189,7 @@ def service_report_sign(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
+    _check_out_everyone(actor, work_order, now)  # the signed report ends the visit: it shows the end time
     _refresh_from_work_order(report, work_order)
     report.signer_name = signer_name
     report.satisfied = satisfied

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from serviceloop.core.concurrency import save_versioned
-from serviceloop.core.notifications import customer_users, notify, users_with_role
+from serviceloop.core.notifications import customer_users, mark_done, notify, users_with_role
 from serviceloop.core.numbering import next_number
 from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import record_event
@@ -336,6 +336,7 @@ def work_order_assign(
     work_order.accepted_at = None
     _move(work_order, "assign", actor=actor, note=_text(note), expected_version=expected_version,
           data={"lead": lead.pk, "helpers": [h.pk for h in helper_list]})
+    mark_done(work_order, "work_order_to_dispatch", "work_order_returned", "work_order_declined")
     notify(
         recipients=[m for m in _managers(work_order) if m.pk != getattr(actor, "pk", None)],
         kind="work_order_to_approve", obj=work_order,
@@ -358,6 +359,7 @@ def work_order_reject(*, actor: Any, work_order: WorkOrder, reason: str) -> Work
         released_at=timezone.now()
     )
     _move(work_order, "reject", actor=actor, note=reason)
+    mark_done(work_order, "work_order_to_approve")
     notify(recipients=_dispatchers(work_order), kind="work_order_returned", obj=work_order,
            subject=_("Dispatch of %(number)s returned") % {"number": work_order.number}, body=reason)
     return work_order
@@ -378,6 +380,7 @@ def work_order_approve(*, actor: Any, work_order: WorkOrder, note: str = "") -> 
     work_order.approved_by = _user(actor)
     work_order.approved_at = now
     _move(work_order, "approve", actor=actor, note=_text(note))
+    mark_done(work_order, "work_order_to_approve")
     for target in (SlaTarget.ENGINEER_CONTACT, SlaTarget.ONSITE_ARRIVAL):
         sla_start_target(service_request=work_order.service_request, target=target, actor=actor, at=now)
     when = work_order.planned_date.isoformat() if work_order.planned_date else ""

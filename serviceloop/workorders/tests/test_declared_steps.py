@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ from serviceloop.service.models import ServiceRequest
 from serviceloop.service.steps import REQUEST_STEPS
 from serviceloop.service.tests.factories import new_request
 from serviceloop.workorders import services
-from serviceloop.workorders.models import HelpRequest, ServiceReport, WorkOrder
+from serviceloop.workorders.models import FeeLine, HelpRequest, ServiceReport, WorkOrder
 from serviceloop.workorders.steps import HELP_STEPS, REPORT_STEPS, WORK_ORDER_STEPS
 
 from .factories import completed, dispatched, new_work_order, on_site, signature_data_url
@@ -91,6 +92,8 @@ def _work_orders(crew) -> dict[str, WorkOrder]:
     found["accepted"] = services.work_order_accept(actor=lead, work_order=accepted)
     chargeable = on_site(office=office, manager=manager, customer=customer, lead=lead)
     found["on_site_chargeable"] = services.work_order_update(actor=office, work_order=chargeable, chargeable=True)
+    services.fee_line_save(user=office, instance=FeeLine(work_order=chargeable, kind="travel", description="差旅费",
+                                                         quantity=Decimal("1"), unit_price=Decimal("300")))
     found["completed"] = completed(office=office, manager=manager, customer=customer, lead=lead)
     found["completed_major"] = completed(office=office, manager=manager, customer=customer, lead=lead,
                                          severity="major")

@@ -15,7 +15,17 @@ assignment, PDF), ``reports`` (service report and work report), ``help`` (help r
 
 from .common import MAJOR, PERM_APPROVE_HELP
 from .fees import fee_add, fee_delete, fee_statement
-from .help import HELP_COLUMNS, HELP_LIST, HelpListView, HelpStepView, help_approve, help_create, help_detail
+from .help import (
+    HELP_COLUMNS,
+    HELP_LIST,
+    HelpListView,
+    HelpStepView,
+    help_approve,
+    help_create,
+    help_detail,
+    help_pdf,
+    support_pdf,
+)
 from .reports import (
     VERIFY_MAX_BYTES,
     report,
@@ -45,7 +55,7 @@ from .work_orders import (
 __all__ = [
     "ALL_LIST", "BOARD_LIST", "HELP_COLUMNS", "HELP_LIST", "INTERNAL_VERBS", "MAJOR", "PERM_APPROVE_HELP",
     "VERIFY_MAX_BYTES", "WO_COLUMNS", "BoardView", "HelpListView", "HelpStepView", "WorkOrderListView", "WorkOrderStepView", "fee_add", "fee_delete",
-    "fee_statement", "help_approve", "help_create", "help_detail", "my_jobs", "report", "report_pdf",
+    "fee_statement", "help_approve", "help_create", "help_detail", "help_pdf", "support_pdf", "my_jobs", "report", "report_pdf",
     "report_sign", "report_verify", "work_order_assign", "work_order_context", "work_order_create",
     "work_order_detail", "work_order_job", "work_order_pdf", "work_report", "work_report_pdf",
 ]

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy
 from serviceloop.core.access import get_for_user, require_model_perm
 from serviceloop.core.generic import record_panels
 from serviceloop.core.listing import Column, ListSpec
+from serviceloop.core.pdf import pdf_bytes_response
 from serviceloop.core.steps import StepView
 
-from .. import forms, selectors, services
+from .. import documents, forms, selectors, services
 from ..choices import HelpRequestStatus
 from ..filters import HelpRequestFilter, help_search
 from ..models import HelpRequest, WorkOrder, WorkOrderAssignment
@@ -91,7 +92,7 @@ def help_create(request: HttpRequest, pk: int) -> HttpResponse:
 def _help_queryset() -> QuerySet[HelpRequest]:
     return HelpRequest.objects.select_related(
         "work_order", "work_order__customer", "work_order__branch", "work_order__service_request", "requested_by",
-        "hq_engineer", "skill", "decided_by", "confirmation", "confirmation__confirmed_by")
+        "hq_engineer", "skill", "decided_by", "charged_by", "confirmation", "confirmation__confirmed_by")
 
 
 @login_required
@@ -156,3 +157,23 @@ class HelpStepView(StepView):
 
     def extra_context(self, obj: HelpRequest, step: Any) -> dict[str, Any]:
         return {"work_order": obj.work_order, "decision": step.key}
+
+
+# ---------------------------------------------------------------- print-outs (staff only)
+
+@login_required
+def help_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """协作申请单 as PDF."""
+    h = get_for_user(request, HelpRequest, "view", pk=pk, queryset=_help_queryset())
+    _no_customers(request, f"workorders.HelpRequest:{h.pk}")
+    return pdf_bytes_response(documents.help_request_pdf(h), f"{h.number}.pdf")
+
+
+@login_required
+def support_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """技术支持确认单 as PDF (once the branch confirmed the support)."""
+    h = get_for_user(request, HelpRequest, "view", pk=pk, queryset=_help_queryset())
+    _no_customers(request, f"workorders.HelpRequest:{h.pk}")
+    if getattr(h, "confirmation", None) is None:
+        raise Http404(_("The support of this help request is not confirmed yet."))
+    return pdf_bytes_response(documents.support_confirmation_pdf(h), f"{h.number}-support.pdf")

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -156,9 +157,29 @@ def my_jobs(request: HttpRequest) -> HttpResponse:
     mine = WorkOrderAssignment.objects.filter(engineer=user, released_at__isnull=True)
     jobs = list(selectors.my_jobs_today(user).prefetch_related(
         Prefetch("assignments", queryset=mine, to_attr="my_assignment"))[:100])
+    sections: dict[str, list[WorkOrder]] = {"to_accept": [], "to_do": [], "finished": []}
     for job in jobs:
         job.mine = job.my_assignment[0] if job.my_assignment else None
-    return render(request, "workorders/my_jobs.html", {"jobs": jobs, "today": timezone.localdate()})
+        sections[my_job_section(job)].append(job)
+    groups = [(key, MY_JOB_SECTIONS[key], sections[key]) for key in ("to_accept", "to_do", "finished")]
+    return render(request, "workorders/my_jobs.html", {"jobs": jobs, "groups": groups, "today": timezone.localdate()})
+
+
+MY_JOB_SECTIONS = {
+    "to_accept": gettext_lazy("To accept"),
+    "to_do": gettext_lazy("To do"),
+    "finished": gettext_lazy("Finished"),
+}
+
+
+def my_job_section(job: WorkOrder) -> str:
+    """Where a job of mine goes on my jobs: waiting for my acceptance, to do (accepted, on site), or finished
+    (the work is done: the result is recorded)."""
+    if job.status == S.COMPLETED:
+        return "finished"
+    if job.mine is not None and job.mine.accepted_at is None:
+        return "to_accept"
+    return "to_do"
 
 
 # ---------------------------------------------------------------- creation
@@ -262,6 +283,9 @@ def work_order_job(request: HttpRequest, pk: int) -> HttpResponse:
     context["inline_steps"] = [
         (b, step_form(declared[b.key], request, wo, bound=False, auto_id=f"id_{b.key}_%s"))
         for b in buttons if not b.direct and declared[b.key].page is None]
+    for b, form in context["inline_steps"]:
+        if b.key == "record":  # on the phone "work done" is a button of its own (it posts finish=on)
+            del form.fields["finish"]
     context["direct_steps"] = [b for b in buttons if b.direct]
     context["page_steps"] = [b for b in buttons if declared[b.key].page is not None]
     context["photos"] = record_panels(request, wo)["attachments"]
@@ -279,7 +303,11 @@ class WorkOrderStepView(StepView):
         return _wo_queryset()
 
     def back_url(self, obj: WorkOrder) -> str:
-        return _back_url(self.request, obj)
+        request = self.request
+        if (request.method == "POST" and self.kwargs.get("step") == "record" and request.POST.get("finish")
+                and WorkOrder.objects.filter(pk=obj.pk, status=S.COMPLETED).exists()):
+            return reverse("workorders:report_sign", args=[obj.pk])  # the work is done: the customer signs
+        return _back_url(request, obj)
 
     def extra_context(self, obj: WorkOrder, step: Any) -> dict[str, Any]:
         return {"next": _source(self.request)}
