@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
         "HelpRequestStatusEnum": "serviceloop.workorders.choices.HelpRequestStatus",
         "ReportStatusEnum": "serviceloop.workorders.choices.ReportStatus",
         "FeeKindEnum": "serviceloop.workorders.choices.FeeKind",
+        "ChargePayerEnum": "serviceloop.workorders.choices.ChargePayer",
         "RequisitionStatusEnum": "serviceloop.parts.choices.RequisitionStatus",
         "OldPartStatusEnum": "serviceloop.parts.choices.OldPartStatus",
     },
