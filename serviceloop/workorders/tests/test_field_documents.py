@@ -225,7 +225,7 @@ def test_follow_up_and_complaint_print(client, crew):
     for expected in ("回访记录", resolved.number, "李工", "工程师很专业", "5 / 5"):
         assert expected in text, expected
     text = pdf_text(client.get(reverse("feedback:complaint_pdf", args=[complaint.pk])).content)
-    for expected in ("服务投诉处理单", complaint.number, "工程师迟到两天", complaint.service_request.number):
+    for expected in ("服务投诉", complaint.number, "工程师迟到两天", complaint.service_request.number):
         assert expected in text, expected
     detail = client.get(reverse("feedback:complaint_detail", args=[complaint.pk])).content.decode()
     assert reverse("feedback:complaint_pdf", args=[complaint.pk]) in detail
