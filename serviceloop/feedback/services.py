@@ -14,9 +14,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_noop
 
 from serviceloop.core.concurrency import save_versioned
+from serviceloop.core.messages import message
 from serviceloop.core.numbering import next_number
 from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import record_event
@@ -190,20 +191,18 @@ def _complaint_open(
 def _notify_complaint(complaint: ServiceComplaint, service_request: ServiceRequest) -> None:
     """The service managers of the request's branch (and headquarters); major requests also the GM office
     (seed 003 §5.5.2: major complaints go to the general manager at once)."""
-    from django.conf import settings
-
     from serviceloop.accounts.roles import GM_OFFICE, SERVICE_MANAGER
     from serviceloop.core.notifications import notify, users_with_role
 
     recipients = users_with_role(SERVICE_MANAGER, branch=service_request.customer.branch)
     if service_request.severity == Severity.MAJOR:
         recipients += users_with_role(GM_OFFICE)
-    with override(settings.LANGUAGE_CODE):
-        subject = _("Service complaint %(number)s on request %(request)s") % {
-            "number": complaint.number, "request": service_request.number}
-        body = _("%(customer)s: %(description)s\nAnalysis due %(due)s.") % {
-            "customer": service_request.customer.name, "description": complaint.description,
-            "due": timezone.localtime(complaint.due_at).strftime("%Y-%m-%d %H:%M")}
+    # stored messages (core/messages.py): each manager reads them in their own language
+    subject = message(gettext_noop("Service complaint %(number)s on request %(request)s"),
+                      number=complaint.number, request=service_request.number)
+    body = message(gettext_noop("%(customer)s: %(description)s\nAnalysis due %(due)s."),
+                   customer=service_request.customer.name, description=complaint.description,
+                   due=timezone.localtime(complaint.due_at).strftime("%Y-%m-%d %H:%M"))
     notify(recipients=recipients, kind="service_complaint", subject=subject, body=body,
            url=reverse("feedback:complaint_detail", args=[complaint.pk]), obj=complaint)
 
