@@ -70,7 +70,10 @@ class Joined:
         return render(stored(self))
 
 
-def message(msgid: str, *, context: str = "", **params: Any) -> Message:
+def message(msgid: Any, *, context: str = "", **params: Any) -> Message:
+    if isinstance(msgid, Promise):  # a gettext_lazy string given as the key: its source text, not a translation
+        key = _promise_key(msgid)
+        return Message(key["m"], params, context or key.get("c", ""))
     return Message(str(msgid), params, context)
 
 

@@ -66,7 +66,8 @@ def help_request_create(
     record_event(work_order, actor=actor, verb="help_requested", note=help_request.number,
                  data={"help_request": help_request.pk})
     notify(recipients=_managers(), kind="help_request", obj=help_request,
-           subject=message(gettext_noop("Help request %(number)s from %(branch)s"), number=help_request.number, branch=branch),
+           subject=message(gettext_noop("Help request %(number)s from %(branch)s"),
+                           number=help_request.number, branch=branch),
            body=reason)
     return help_request
 
@@ -109,10 +110,12 @@ def help_request_approve(
                  data={"help_request": help_request.pk, "engineer": hq_engineer.pk})
     notify(recipients=[hq_engineer], kind="help_assigned", obj=work_order,
            subject=message(gettext_noop("You support work order %(number)s"), number=work_order.number),
-           body=message(gettext_noop("%(customer)s. Help request %(request)s: %(reason)s"), customer=work_order.customer.name, request=help_request.number, reason=help_request.reason))
+           body=message(gettext_noop("%(customer)s. Help request %(request)s: %(reason)s"),
+                        customer=work_order.customer.name, request=help_request.number, reason=help_request.reason))
     notify(recipients=[help_request.requested_by], kind="help_approved", obj=help_request,
            subject=message(gettext_noop("Help request %(number)s approved"), number=help_request.number),
-           body=message(gettext_noop("Headquarters engineer %(name)s (phone %(phone)s) joins the job."), name=hq_engineer, phone=engineer_phone(hq_engineer) or "-"))
+           body=message(gettext_noop("Headquarters engineer %(name)s (phone %(phone)s) joins the job."),
+                        name=hq_engineer, phone=engineer_phone(hq_engineer) or "-"))
     return help_request
 
 
@@ -134,7 +137,8 @@ def help_request_reject(*, actor: Any, help_request: HelpRequest, reason: str) -
                  note=reason)
     record_event(help_request.work_order, actor=actor, verb="help_rejected", note=f"{help_request.number}: {reason}")
     notify(recipients=[help_request.requested_by], kind="help_rejected", obj=help_request,
-           subject=message(gettext_noop("Help request %(number)s rejected"), number=help_request.number), body=reason)
+           subject=message(gettext_noop("Help request %(number)s rejected"),
+                           number=help_request.number), body=reason)
     return help_request
 
 

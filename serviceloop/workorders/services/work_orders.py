@@ -241,7 +241,8 @@ def work_order_create(
     notify(
         recipients=_dispatchers(work_order), kind="work_order_to_dispatch", obj=work_order,
         subject=message(gettext_noop("Work order %(number)s waits for dispatch"), number=work_order.number),
-        body=message(gettext_noop("%(customer)s: %(title)s"), customer=service_request.customer.name, title=service_request.title),
+        body=message(gettext_noop("%(customer)s: %(title)s"),
+                     customer=service_request.customer.name, title=service_request.title),
     )
     return work_order
 
@@ -340,7 +341,8 @@ def work_order_assign(
     notify(
         recipients=[m for m in _managers(work_order) if m.pk != getattr(actor, "pk", None)],
         kind="work_order_to_approve", obj=work_order,
-        subject=message(gettext_noop("Work order %(number)s waits for your approval"), number=work_order.number),
+        subject=message(gettext_noop("Work order %(number)s waits for your approval"),
+                        number=work_order.number),
         body=message(gettext_noop("Lead engineer: %(lead)s"), lead=lead),
     )
     return work_order
@@ -360,7 +362,8 @@ def work_order_reject(*, actor: Any, work_order: WorkOrder, reason: str) -> Work
     )
     _move(work_order, "reject", actor=actor, note=reason)
     notify(recipients=_dispatchers(work_order), kind="work_order_returned", obj=work_order,
-           subject=message(gettext_noop("Dispatch of %(number)s returned"), number=work_order.number), body=reason)
+           subject=message(gettext_noop("Dispatch of %(number)s returned"),
+                           number=work_order.number), body=reason)
     return work_order
 
 
@@ -385,12 +388,15 @@ def work_order_approve(*, actor: Any, work_order: WorkOrder, note: str = "") -> 
     notify(
         recipients=[a.engineer for a in members], kind="work_order_dispatched", obj=work_order,
         subject=message(gettext_noop("Work order %(number)s is dispatched to you"), number=work_order.number),
-        body=message(gettext_noop("%(customer)s, planned %(date)s. Contact the customer within the hour."), customer=work_order.customer.name, date=when),
+        body=message(gettext_noop("%(customer)s, planned %(date)s. Contact the customer within the hour."),
+                     customer=work_order.customer.name, date=when),
     )
     notify(
         recipients=customer_users(work_order.customer), kind="engineer_dispatched", obj=work_order,
-        subject=message(gettext_noop("An engineer is on the way for request %(number)s"), number=work_order.service_request.number),
-        body=message(gettext_noop("Engineer %(name)s (phone %(phone)s) will contact you. Planned date: %(date)s."), name=lead, phone=engineer_phone(lead) or "-", date=when or "-"),
+        subject=message(gettext_noop("An engineer is on the way for request %(number)s"),
+                        number=work_order.service_request.number),
+        body=message(gettext_noop("Engineer %(name)s (phone %(phone)s) will contact you. Planned date: %(date)s."),
+                     name=lead, phone=engineer_phone(lead) or "-", date=when or "-"),
     )
     return work_order
 
@@ -448,7 +454,8 @@ def work_order_decline(*, actor: Any, work_order: WorkOrder, reason: str) -> Wor
                           number=work_order.number)
     else:
         record_event(work_order, actor=actor, verb="helper_declined", note=reason)
-        subject = message(gettext_noop("Helper %(name)s declined work order %(number)s"), name=actor, number=work_order.number)
+        subject = message(gettext_noop("Helper %(name)s declined work order %(number)s"),
+                          name=actor, number=work_order.number)
     notify(recipients=_dispatchers(work_order), kind="work_order_declined", obj=work_order, subject=subject,
            body=reason)
     return work_order
@@ -504,8 +511,10 @@ def work_order_check_in(
     if not someone_there:
         notify(
             recipients=customer_users(work_order.customer), kind="engineer_arrived", obj=work_order,
-            subject=message(gettext_noop("The engineer has arrived for request %(number)s"), number=service_request.number),
-            body=message(gettext_noop("Engineer %(name)s (phone %(phone)s) arrived on site at %(time)s."), name=actor, phone=engineer_phone(actor) or "-", time=timezone.localtime(at).strftime("%Y-%m-%d %H:%M")),
+            subject=message(gettext_noop("The engineer has arrived for request %(number)s"),
+                            number=service_request.number),
+            body=message(gettext_noop("Engineer %(name)s (phone %(phone)s) arrived on site at %(time)s."),
+                         name=actor, phone=engineer_phone(actor) or "-", time=timezone.localtime(at).strftime("%Y-%m-%d %H:%M")),
         )
     return visit
 
@@ -693,12 +702,14 @@ def work_order_record_result(
     if result in ESCALATED_RESULTS:
         role = "tech_support" if result == WorkResult.ESCALATE_TECHNICAL else "process_tech"
         notify(recipients=users_with_role(role) + _managers(work_order), kind="work_order_escalated", obj=work_order,
-               subject=message(gettext_noop("Work order %(number)s: %(result)s"), number=work_order.number, result=label),
+               subject=message(gettext_noop("Work order %(number)s: %(result)s"),
+                               number=work_order.number, result=label),
                body=work_done)
     elif result != WorkResult.FIXED:
         notify(recipients=_dispatchers(work_order) + _managers(work_order), kind="work_order_follow_up",
                obj=work_order,
-               subject=message(gettext_noop("Work order %(number)s: %(result)s"), number=work_order.number, result=label),
+               subject=message(gettext_noop("Work order %(number)s: %(result)s"),
+                               number=work_order.number, result=label),
                body=work_done)
     return work_order
 
@@ -722,7 +733,8 @@ def work_order_record_escalation_plan(*, actor: Any, work_order: WorkOrder, plan
     save_versioned(work_order, expected_version=None, user=actor)
     record_event(work_order, actor=actor, verb="escalation_plan", note=plan)
     notify(recipients=[a.engineer for a in team(work_order)] + _dispatchers(work_order), kind="escalation_plan",
-           obj=work_order, subject=message(gettext_noop("Plan for work order %(number)s"), number=work_order.number), body=plan)
+           obj=work_order, subject=message(gettext_noop("Plan for work order %(number)s"),
+                                           number=work_order.number), body=plan)
     return work_order
 
 
@@ -777,7 +789,8 @@ def work_order_cancel(*, actor: Any, work_order: WorkOrder, reason: str) -> Work
     work_order.cancel_reason = reason
     _move(work_order, "cancel", actor=actor, note=reason)
     notify(recipients=members, kind="work_order_cancelled", obj=work_order,
-           subject=message(gettext_noop("Work order %(number)s is cancelled"), number=work_order.number), body=reason)
+           subject=message(gettext_noop("Work order %(number)s is cancelled"),
+                           number=work_order.number), body=reason)
     return work_order
 
 
