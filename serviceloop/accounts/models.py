@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -65,6 +66,12 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="portal_users",
         help_text=_("Set only for customer portal users: they see only this customer's records."),
+    )
+
+    # the language this person reads (pages, notifications, e-mails); blank: as the browser asks
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="",
+        help_text=_("The language of pages, notifications and e-mails. Blank: the browser's language."),
     )
 
     # changes with the user's roles and own permissions (core/stamps.py): their cached permissions reload

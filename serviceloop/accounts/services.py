@@ -129,3 +129,16 @@ def engineer_profile_save(
             EngineerSkill(engineer=obj, skill=skill, level=int(level)) for skill, level in skills.items()
         )
     return obj
+
+
+def user_set_language(*, user: Any, language: str) -> User:
+    """A person's own language (pages, notifications, e-mails); "" follows the browser."""
+    from django.conf import settings
+
+    language = (language or "").strip()
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": [_("Choose one of the languages offered.")]})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -205,14 +206,18 @@ class ServiceContract(TimestampedModel):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The contract cannot end before it starts.")})
 
-    def coverage_labels(self) -> list[str]:
+    def coverage_keys(self) -> list[Any]:
+        """What the contract covers, as lazy labels (a stored message translates them for each reader)."""
         labels = []
         if self.covers_parts:
-            labels.append(str(_("parts")))
+            labels.append(_("parts"))
         if self.covers_labour:
-            labels.append(str(_("labour")))
+            labels.append(_("labour"))
         if self.covers_onsite:
-            labels.append(str(_("on-site")))
+            labels.append(_("on-site"))
         if self.covers_preventive:
-            labels.append(str(_("preventive maintenance")))
+            labels.append(_("preventive maintenance"))
         return labels
+
+    def coverage_labels(self) -> list[str]:
+        return [str(label) for label in self.coverage_keys()]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from serviceloop.core.messages import join, message
 
 from .choices import WarrantyBasis, WarrantyState
 from .models import ServiceContract, Unit
@@ -63,10 +66,15 @@ def refresh_warranty(unit: Unit) -> None:
 @dataclass
 class WarrantyVerdict:
     state: str
-    reason: str
+    message: Any  # why, as a stored message (core/messages.py): shown in each reader's language
     warranty_end: date | None = None
     contract: ServiceContract | None = None
     contracts: list[ServiceContract] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        """Why, in the active language."""
+        return str(self.message)
 
     @property
     def label(self) -> str:
@@ -90,32 +98,29 @@ def warranty_state(unit: Unit, on: date) -> WarrantyVerdict:
     contracts.sort(key=lambda c: (c.end_date, c.pk), reverse=True)
     active = contracts[0] if contracts else None
     if start and end and start <= on <= end:
-        reason = _("In warranty until %(end)s (%(months)s months from the %(basis)s %(start)s).") % {
-            "end": _d(end),
-            "months": unit.product_model.warranty_months,
-            "basis": WarrantyBasis(basis).label,
-            "start": _d(start),
-        }
+        reason: Any = message(
+            gettext_noop("In warranty until %(end)s (%(months)s months from the %(basis)s %(start)s)."),
+            end=_d(end), months=unit.product_model.warranty_months, basis=WarrantyBasis(basis).label, start=_d(start),
+        )
         if active:
-            reason += " " + _("Contract %(number)s also applies.") % {"number": active.number}
+            reason = join(reason, message(gettext_noop("Contract %(number)s also applies."), number=active.number),
+                          sep=" ")
         return WarrantyVerdict(WarrantyState.IN_WARRANTY, reason, end, active, contracts)
     if active:
-        reason = _("Covered by contract %(number)s (%(start)s to %(end)s: %(coverage)s).") % {
-            "number": active.number,
-            "start": _d(active.start_date),
-            "end": _d(active.end_date),
-            "coverage": "、".join(active.coverage_labels()) or _("nothing listed"),
-        }
+        reason = message(
+            gettext_noop("Covered by contract %(number)s (%(start)s to %(end)s: %(coverage)s)."),
+            number=active.number, start=_d(active.start_date), end=_d(active.end_date),
+            coverage=active.coverage_keys() or gettext_lazy("nothing listed"),
+        )
         return WarrantyVerdict(WarrantyState.CONTRACT, reason, end, active, contracts)
     if start is None:
-        reason = _("No ship, installation or acceptance date is recorded, so no warranty can be established.")
+        reason = message(gettext_noop(
+            "No ship, installation or acceptance date is recorded, so no warranty can be established."))
     elif start > on:
-        reason = _("The warranty starts only on %(start)s.") % {"start": _d(start)}
+        reason = message(gettext_noop("The warranty starts only on %(start)s."), start=_d(start))
     elif end is None:
-        reason = _("This product model carries no warranty.")
+        reason = message(gettext_noop("This product model carries no warranty."))
     else:
-        reason = _("Warranty ended on %(end)s and no service contract covers %(on)s.") % {
-            "end": _d(end),
-            "on": _d(on),
-        }
+        reason = message(gettext_noop("Warranty ended on %(end)s and no service contract covers %(on)s."),
+                         end=_d(end), on=_d(on))
     return WarrantyVerdict(WarrantyState.CHARGEABLE, reason, end, None, [])

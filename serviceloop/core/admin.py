@@ -259,7 +259,7 @@ class NotificationDeliveryAdmin(BigTableAdminMixin, ServiceLoopAdmin):
 
     @admin.display(description=_("subject"))
     def subject(self, obj):
-        return obj.notification.subject
+        return obj.notification.display_subject
 
     @admin.display(description=_("last error"))
     def short_error(self, obj):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from . import registry
+from .messages import render
 from .scoping import ScopedQuerySet
 
 
@@ -87,6 +88,8 @@ class TimelineEvent(models.Model):
     from_state = models.CharField(_("from"), max_length=40, blank=True)
     to_state = models.CharField(_("to"), max_length=40, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # the note as a stored message (core/messages.py), rendered in the reader's language; None: ``note`` as typed
+    note_message = models.JSONField(_("note (message key)"), null=True, blank=True, editable=False)
     quantity = models.IntegerField(_("counted quantity"), null=True, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
@@ -101,6 +104,11 @@ class TimelineEvent(models.Model):
 
     def get_verb_display(self) -> str:
         return registry.verb_label(self.verb)
+
+    @property
+    def display_note(self) -> str:
+        """The note in the reader's language (a stored message), or as it was typed."""
+        return render(self.note_message, fallback=self.note) if self.note_message is not None else self.note
 
     def _state_label(self, code: str) -> str:
         """A state code in words, from the choices of the record's ``status`` field."""
@@ -253,6 +261,10 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
+    # subject and body as stored messages (core/messages.py), rendered in the reader's language; None on
+    # rows written as plain text (the old call style, and rows from before): ``subject``/``body`` as stored
+    subject_message = models.JSONField(_("subject (message key)"), null=True, blank=True, editable=False)
+    body_message = models.JSONField(_("message (message key)"), null=True, blank=True, editable=False)
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -269,6 +281,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind} {self.subject}"
+
+    @property
+    def display_subject(self) -> str:
+        """The subject in the active language (the reader's)."""
+        if self.subject_message is None:
+            return self.subject
+        return render(self.subject_message, fallback=self.subject)[:200] or self.subject
+
+    @property
+    def display_body(self) -> str:
+        """The body in the active language (the reader's)."""
+        if self.body_message is None:
+            return self.body
+        return render(self.body_message, fallback=self.body)
 
 
 class DeliveryStatus(models.TextChoices):

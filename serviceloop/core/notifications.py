@@ -41,11 +41,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .fastpaths.compiled import CompiledQuery, int_param
+from .messages import as_stored, as_text, language_of
 from .models import DeliveryStatus, Notification, NotificationDelivery
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,10 @@ class EmailChannel(Channel):
         address = notification.recipient.email
         if not address:
             return False
-        body = notification.body
+        subject, body = in_language_of(notification.recipient, notification)
         if notification.url:
             body = f"{body}\n\n{settings.SITE_URL.rstrip('/')}{notification.url}"
-        EmailMessage(notification.subject, body, settings.DEFAULT_FROM_EMAIL, [address],
+        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address],
                      headers={"Message-ID": message_id(idempotency_key)}).send()
         return True
 
@@ -99,9 +100,10 @@ class WebhookChannel(Channel):
         if not url:
             return False
         user = notification.recipient
+        subject, body = in_language_of(user, notification)
         payload = json.dumps({
-            "to": user.get_username(), "phone": getattr(user, "phone", ""), "subject": notification.subject,
-            "body": notification.body, "url": notification.url, "idempotency_key": idempotency_key,
+            "to": user.get_username(), "phone": getattr(user, "phone", ""), "subject": subject,
+            "body": body, "url": notification.url, "language": language_of(user), "idempotency_key": idempotency_key,
         }).encode()
         if not url.startswith(("https://", "http://")):
             raise ValueError("NOTIFICATION_WEBHOOK_URL must be an http(s) URL")
@@ -111,15 +113,26 @@ class WebhookChannel(Channel):
             return True
 
 
+def in_language_of(user: Any, notification: Notification) -> tuple[str, str]:
+    """(subject, body) as the recipient reads them: in their own language setting, else the site's."""
+    with translation.override(language_of(user)):
+        return notification.display_subject, notification.display_body
+
+
 def channels() -> list[Channel]:
     return [import_string(path)() for path in getattr(settings, "NOTIFICATION_CHANNELS", [])]
 
 
 def notify(
-    *, recipients: Iterable[Any], kind: str, subject: str, body: str = "", url: str = "", obj: Any = None,
+    *, recipients: Iterable[Any], kind: str, subject: Any, body: Any = "", url: str = "", obj: Any = None,
 ) -> list[Notification]:
     """Write one in-app notification per distinct active recipient and, in the same transaction, its
-    delivery row per enabled channel; the deliveries are queued after the commit (and swept if not)."""
+    delivery row per enabled channel; the deliveries are queued after the commit (and swept if not).
+
+    ``subject`` and ``body`` are stored messages (``core.messages.message(gettext_noop("..."), **params)``,
+    ``join(...)``, a lazy translation): kept as key and parameters and shown in each reader's language; the
+    text columns hold them as the recipient read them when written. Plain text (the old style) is stored
+    and shown as it is."""
     seen: set[int] = set()
     people = []
     for user in recipients:
@@ -134,10 +147,17 @@ def notify(
         url = obj.get_absolute_url()  # the notification opens its record
     ct = ContentType.objects.get_for_model(obj, for_concrete_model=True) if obj is not None else None
     names = list(dict.fromkeys(channel.name for channel in channels()))
+    subject_key, body_key = as_stored(subject), as_stored(body)
+    texts: dict[str, tuple[str, str]] = {}  # language -> (subject, body) as its readers read them now
+    for user in people:
+        language = language_of(user)
+        if language not in texts:
+            texts[language] = (as_text(subject, language=language), as_text(body, language=language))
     with transaction.atomic(savepoint=False):  # the caller's transaction when there is one: no savepoint
         rows = Notification.objects.bulk_create([
-            Notification(recipient=user, kind=kind, subject=subject[:200], body=body, url=url[:300], created_at=now,
-                         content_type=ct, object_id=obj.pk if obj is not None else None)
+            Notification(recipient=user, kind=kind, subject=texts[language_of(user)][0][:200],
+                         body=texts[language_of(user)][1], subject_message=subject_key, body_message=body_key,
+                         url=url[:300], created_at=now, content_type=ct, object_id=obj.pk if obj is not None else None)
             for user in people
         ])
         if not names:

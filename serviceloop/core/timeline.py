@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from .messages import as_stored, as_text
 from .models import TimelineEvent
 
 
@@ -18,7 +19,7 @@ def record_event(
     verb: str,
     from_state: str = "",
     to_state: str = "",
-    note: str = "",
+    note: Any = "",
     quantity: int | None = None,
     data: dict | None = None,
 ) -> TimelineEvent:
@@ -30,7 +31,8 @@ def record_event(
         verb=verb,
         from_state=from_state,
         to_state=to_state,
-        note=note,
+        note=as_text(note),  # a stored message (core/messages.py) in the site's language; plain text as typed
+        note_message=as_stored(note),
         quantity=quantity,
         data=data or {},
     )

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override, pgettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
+
+from serviceloop.core.messages import join, message
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +77,20 @@ def notify_escalations(escalations: list[Any]) -> None:
             by_batch.setdefault(tuple(e.pk for e in theirs), []).append(users[user_id])
         for recipients in by_batch.values():
             theirs = mine[recipients[0].pk]
-            with override(settings.LANGUAGE_CODE):  # stored text: in the site's language
-                message = _one(theirs[0]) if len(theirs) == 1 else _digest(theirs)
-            notify(recipients=recipients, **message)
+            # stored messages (core/messages.py): each manager reads them in their own language
+            content = _one(theirs[0]) if len(theirs) == 1 else _digest(theirs)
+            notify(recipients=recipients, **content)
     except Exception:  # a notification problem never stops the escalation run
         log.exception("escalations %s: notification failed", [getattr(e, "pk", None) for e in escalations][:10])
 
 
-def _values(escalation: Any) -> dict[str, str]:
+def _values(escalation: Any) -> dict[str, Any]:
     from serviceloop.service.choices import SlaTarget
 
     service_request = escalation.service_request
     return {
         "number": service_request.number,
-        "target": str(SlaTarget(escalation.target).label),
+        "target": SlaTarget(escalation.target).label,  # a key: translated for each reader
         "deadline": timezone.localtime(escalation.due_at).strftime("%Y-%m-%d %H:%M") if escalation.due_at else "-",
         "customer": service_request.customer_label,
         "title": service_request.title,
@@ -100,13 +100,13 @@ def _values(escalation: Any) -> dict[str, str]:
 def _one(escalation: Any) -> dict[str, Any]:
     values = _values(escalation)
     if escalation.breached:
-        subject = _("SLA breached: %(number)s") % values
-        body = _("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” was due "
-                 "%(deadline)s.") % values
+        subject = message(gettext_noop("SLA breached: %(number)s"), number=values["number"])
+        body = message(gettext_noop("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” was due "
+                                    "%(deadline)s."), **values)
     else:
-        subject = _("SLA about to breach: %(number)s") % values
-        body = _("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” is due "
-                 "%(deadline)s.") % values
+        subject = message(gettext_noop("SLA about to breach: %(number)s"), number=values["number"])
+        body = message(gettext_noop("Request %(number)s (%(customer)s, %(title)s): the target “%(target)s” is due "
+                                    "%(deadline)s."), **values)
     return {"kind": "sla_breached" if escalation.breached else "sla_at_risk", "subject": subject, "body": body,
             "url": request_url(escalation.service_request), "obj": escalation.service_request}
 
@@ -114,13 +114,16 @@ def _one(escalation: Any) -> dict[str, Any]:
 def _digest(escalations: list[Any]) -> dict[str, Any]:
     breached = sum(1 for e in escalations if e.breached)
     counts = {"count": len(escalations), "breached": breached}
-    subject = _("SLA: %(count)s escalations, %(breached)s breached") % counts
+    subject = message(gettext_noop("SLA: %(count)s escalations, %(breached)s breached"), **counts)
     lines = []
     for escalation in escalations[:DIGEST_LINES]:
-        line = (_("%(number)s (%(customer)s): “%(target)s” was due %(deadline)s") if escalation.breached
-                else _("%(number)s (%(customer)s): “%(target)s” is due %(deadline)s"))
-        lines.append(line % _values(escalation))
+        values = _values(escalation)
+        values.pop("title")
+        line = (gettext_noop("%(number)s (%(customer)s): “%(target)s” was due %(deadline)s") if escalation.breached
+                else gettext_noop("%(number)s (%(customer)s): “%(target)s” is due %(deadline)s"))
+        lines.append(message(line, **values))
     if len(escalations) > DIGEST_LINES:
-        lines.append(_("… and %(more)s more: see the service queue.") % {"more": len(escalations) - DIGEST_LINES})
-    return {"kind": "sla_breached" if breached else "sla_at_risk", "subject": subject, "body": "\n".join(lines),
+        lines.append(message(gettext_noop("… and %(more)s more: see the service queue."),
+                             more=len(escalations) - DIGEST_LINES))
+    return {"kind": "sla_breached" if breached else "sla_at_risk", "subject": subject, "body": join(*lines, sep="\n"),
             "url": "/service/?breached=1" if breached else "/service/"}

@@ -6,7 +6,7 @@ Service requests move only through serviceloop.service.services (request_close, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,9 +15,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override, pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from serviceloop.core.concurrency import check_version, save_versioned
+from serviceloop.core.messages import message
 from serviceloop.core.numbering import next_number
 from serviceloop.core.scoping import is_customer
 from serviceloop.core.timeline import record_event
@@ -209,16 +210,13 @@ def _gm_office(customer: Any) -> list[Any]:
     return users_with_role(GM_OFFICE) + branch_staff
 
 
-def _notify(recipients: list[Any], kind: str, complaint: ServiceComplaint, subject: Callable[[], str],
-            body: Callable[[], str]) -> None:
-    """One notification per recipient, written in this transaction (the outbox delivers it after the commit)."""
-    from django.conf import settings
-
+def _notify(recipients: list[Any], kind: str, complaint: ServiceComplaint, subject: Any, body: Any) -> None:
+    """One notification per recipient, written in this transaction (the outbox delivers it after the commit).
+    Subject and body are stored messages (core/messages.py): each reader sees them in their own language."""
     from serviceloop.core.notifications import notify
 
-    with override(settings.LANGUAGE_CODE):
-        notify(recipients=recipients, kind=kind, subject=subject(), body=body(),
-               url=reverse("feedback:complaint_detail", args=[complaint.pk]), obj=complaint)
+    notify(recipients=recipients, kind=kind, subject=subject, body=body,
+           url=reverse("feedback:complaint_detail", args=[complaint.pk]), obj=complaint)
 
 
 def _local(at: datetime | None) -> str:
@@ -326,10 +324,10 @@ def complaint_register(
         record_event(service_request, actor=actor, verb="complaint_opened", note=complaint.number,
                      data={"complaint": complaint.pk})
     _notify(_managers(customer), "service_complaint", complaint,
-            lambda: _("Service complaint %(number)s from %(customer)s") % {
-                "number": complaint.number, "customer": customer.name},
-            lambda: _("%(customer)s: %(description)s\nSend it to the departments responsible.") % {
-                "customer": customer.name, "description": description})
+            message(gettext_noop("Service complaint %(number)s from %(customer)s"), **{
+                "number": complaint.number, "customer": customer.name}),
+            message(gettext_noop("%(customer)s: %(description)s\nSend it to the departments responsible."), **{
+                "customer": customer.name, "description": description}))
     if reasons:
         _escalate(actor=actor, complaint=complaint, reason=", ".join(reasons), now=now)
     return complaint
@@ -343,11 +341,11 @@ def _escalate(*, actor: Any, complaint: ServiceComplaint, reason: str, now: date
     record_event(complaint, actor=actor, verb="escalated", note=reason, data={"to": "gm_office"})
     customer = complaint.customer
     _notify(_gm_office(customer), "complaint_major", complaint,
-            lambda: _("Major service complaint %(number)s from %(customer)s") % {
-                "number": complaint.number, "customer": customer.name},
-            lambda: _("%(customer)s: %(description)s\nWhy major: %(reason)s. The person responsible solves it "
-                      "within the time set and reports the result and the measures to the GM office.") % {
-                "customer": customer.name, "description": complaint.description, "reason": reason})
+            message(gettext_noop("Major service complaint %(number)s from %(customer)s"), **{
+                "number": complaint.number, "customer": customer.name}),
+            message(gettext_noop("%(customer)s: %(description)s\nWhy major: %(reason)s. The person responsible solves it "
+                      "within the time set and reports the result and the measures to the GM office."), **{
+                "customer": customer.name, "description": complaint.description, "reason": reason}))
 
 
 @transaction.atomic
@@ -415,10 +413,10 @@ def complaint_send(
     record_event(complaint, actor=actor, verb="send", from_state=source, to_state=target,
                  note=f"{names}: {note}" if note else names, data={"departments": ids})
     _notify(_department_members(ids), "complaint_analysis", complaint,
-            lambda: _("Service complaint %(number)s: your department's analysis is due %(due)s") % {
-                "number": complaint.number, "due": _local(due)},
-            lambda: _("%(customer)s: %(description)s\n%(note)s") % {
-                "customer": complaint.customer.name, "description": complaint.description, "note": note})
+            message(gettext_noop("Service complaint %(number)s: your department's analysis is due %(due)s"), **{
+                "number": complaint.number, "due": _local(due)}),
+            message(gettext_noop("%(customer)s: %(description)s\n%(note)s"), **{
+                "customer": complaint.customer.name, "description": complaint.description, "note": note}))
     return complaint
 
 
@@ -472,9 +470,9 @@ def complaint_analyse(
         senders = list({a.sent_by_id: a.sent_by for a in ComplaintAnalysis.objects.filter(complaint=complaint)
                         .select_related("sent_by") if a.sent_by is not None}.values())
         _notify(senders or _managers(complaint.customer), "complaint_analysed", complaint,
-                lambda: _("Service complaint %(number)s: every department has answered") % {
-                    "number": complaint.number},
-                lambda: _("Record the handling measures and call the customer back."))
+                message(gettext_noop("Service complaint %(number)s: every department has answered"), **{
+                    "number": complaint.number}),
+                message(gettext_noop("Record the handling measures and call the customer back.")))
     return complaint
 
 
@@ -547,9 +545,9 @@ def complaint_revisit(
     if not satisfied:
         people = _managers(complaint.customer) + (_gm_office(complaint.customer) if complaint.major else [])
         _notify(people, "complaint_unsatisfied", complaint,
-                lambda: _("Service complaint %(number)s: the customer is not satisfied") % {"number": complaint.number},
-                lambda: _("%(person)s: %(comments)s\nThe complaint is back in handling.") % {
-                    "person": person, "comments": comments})
+                message(gettext_noop("Service complaint %(number)s: the customer is not satisfied"), **{"number": complaint.number}),
+                message(gettext_noop("%(person)s: %(comments)s\nThe complaint is back in handling."), **{
+                    "person": person, "comments": comments}))
     return revisit
 
 
@@ -604,10 +602,8 @@ def complaint_escalate_overdue(*, now: datetime | None = None) -> int:
                 people = (_department_members([r.department_id for r in group]) + _managers(complaint.customer)
                           + _gm_office(complaint.customer))
                 _notify(people, "complaint_overdue", complaint,
-                        lambda c=complaint, n=names: _("Service complaint %(number)s: analysis overdue (%(departments)s)")
-                        % {"number": c.number, "departments": n},
-                        lambda c=complaint, g=group: _("%(customer)s: %(description)s\nDue %(due)s, no answer yet.")
-                        % {"customer": c.customer.name, "description": c.description, "due": _local(g[0].due_at)})
+                        message(gettext_noop("Service complaint %(number)s: analysis overdue (%(departments)s)"), **{"number": complaint.number, "departments": names}),
+                        message(gettext_noop("%(customer)s: %(description)s\nDue %(due)s, no answer yet."), **{"customer": complaint.customer.name, "description": complaint.description, "due": _local(group[0].due_at)}))
             flagged += len(rows)
 
 # ---------------------------------------------------------------- requests nobody answered

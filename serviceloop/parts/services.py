@@ -11,9 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from serviceloop.accounts.models import Branch
 from serviceloop.core.concurrency import check_version, save_and_record, save_versioned
+from serviceloop.core.messages import message
 from serviceloop.core.notifications import notify, users_with_role
 from serviceloop.core.numbering import next_number
 from serviceloop.core.scoping import is_customer
@@ -238,8 +240,8 @@ def requisition_create(*, actor: Any, work_order: WorkOrder, purpose: str, lines
     record_event(requisition, actor=actor, verb="requisition_submitted", to_state=RS.SUBMITTED, note=purpose)
     record_event(work_order, actor=actor, verb="requisition_submitted", note=requisition.number)
     notify(recipients=users_with_role(WAREHOUSE_ROLE), kind="requisition_submitted", obj=requisition,
-           subject=_("Requisition %(number)s for work order %(wo)s") % {"number": requisition.number,
-                                                                       "wo": work_order.number},
+           subject=message(gettext_noop("Requisition %(number)s for work order %(wo)s"), **{"number": requisition.number,
+                                                                       "wo": work_order.number}),
            body=purpose)
     return requisition
 
@@ -318,7 +320,7 @@ def requisition_approve(*, actor: Any, requisition: Requisition, source: Locatio
     record_event(requisition, actor=actor, verb="requisition_approved", from_state=RS.SUBMITTED, to_state=RS.APPROVED,
                  note=_("partly approved") if partly else "")
     notify(recipients=[requisition.requested_by], kind="requisition_approved", obj=requisition,
-           subject=_("Requisition %(number)s approved") % {"number": requisition.number})
+           subject=message(gettext_noop("Requisition %(number)s approved"), **{"number": requisition.number}))
     return requisition
 
 
@@ -342,7 +344,7 @@ def requisition_refuse(*, actor: Any, requisition: Requisition, reason: str,
     record_event(requisition, actor=actor, verb="requisition_refused", from_state=RS.SUBMITTED, to_state=RS.REFUSED,
                  note=reason)
     notify(recipients=[requisition.requested_by], kind="requisition_refused", obj=requisition,
-           subject=_("Requisition %(number)s refused") % {"number": requisition.number}, body=reason)
+           subject=message(gettext_noop("Requisition %(number)s refused"), **{"number": requisition.number}), body=reason)
     return requisition
 
 
@@ -384,7 +386,7 @@ def requisition_issue(*, actor: Any, requisition: Requisition, serials: dict[int
     record_event(requisition, actor=actor, verb="requisition_issued", from_state=RS.APPROVED, to_state=RS.ISSUED,
                  note=van.name)
     notify(recipients=[requisition.requested_by], kind="requisition_issued", obj=requisition,
-           subject=_("Parts of %(number)s issued to your van") % {"number": requisition.number})
+           subject=message(gettext_noop("Parts of %(number)s issued to your van"), **{"number": requisition.number}))
     return requisition
 
 

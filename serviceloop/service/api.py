@@ -144,6 +144,7 @@ class ServiceRequestSerializer(_ReadOnlyModelSerializer):
     sales_order_number = serializers.CharField(source="sales_order.number", read_only=True, allow_null=True)
     contract_number = serializers.CharField(source="contract.number", read_only=True, allow_null=True)
     warranty_state_label = serializers.CharField(source="get_warranty_state_display", read_only=True)
+    warranty_reason = serializers.CharField(source="warranty_reason_text", read_only=True)
     allowed_moves = serializers.SerializerMethodField(
         help_text=gettext_lazy("Moves the request's status allows now (the role may allow fewer).")
     )
@@ -246,6 +247,7 @@ class TimelineEventSerializer(_ReadOnlyModelSerializer):
     verb_label = serializers.CharField(source="get_verb_display", read_only=True)
     from_label = serializers.CharField(read_only=True)
     to_label = serializers.CharField(read_only=True)
+    note = serializers.CharField(source="display_note", read_only=True)
     actor_name = serializers.SerializerMethodField()
     data = serializers.JSONField()
 

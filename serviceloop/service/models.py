@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from serviceloop.assets.choices import SlaLevel, WarrantyState
+from serviceloop.core.messages import render
 from serviceloop.core.models import TimestampedModel
 from serviceloop.core.scoping import ScopedQuerySet
 from serviceloop.customers.choices import CustomerLevel
@@ -162,6 +163,9 @@ class ServiceRequest(TimestampedModel):
     )
     warranty_state = models.CharField(_("warranty status"), max_length=12, choices=WarrantyState.choices, blank=True)
     warranty_reason = models.TextField(_("warranty status reason"), blank=True)
+    # the reason as a stored message (core/messages.py), shown in the reader's language; None: the text as stored
+    warranty_reason_message = models.JSONField(_("warranty status reason (message key)"), null=True, blank=True,
+                                               editable=False)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=RequestStatus.choices, default=RequestStatus.NEW)
@@ -238,6 +242,13 @@ class ServiceRequest(TimestampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("service:detail", args=[self.pk])
+
+    @property
+    def warranty_reason_text(self) -> str:
+        """The warranty reason in the reader's language (rows from before: as stored)."""
+        if self.warranty_reason_message is None:
+            return self.warranty_reason
+        return render(self.warranty_reason_message, fallback=self.warranty_reason)
 
     @property
     def is_open(self) -> bool:

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from serviceloop.assets.models import ServiceContract
 from serviceloop.assets.warranty import warranty_state
@@ -24,6 +24,7 @@ from serviceloop.core import registry
 from serviceloop.core.concurrency import check_version, save_versioned
 from serviceloop.core.fastpaths.compiled import CompiledQuery, int_param, prefetch_rows
 from serviceloop.core.gcpause import gc_paused
+from serviceloop.core.messages import Message, as_stored, as_text, message
 from serviceloop.core.models import TimelineEvent
 from serviceloop.core.notifications import mark_done
 from serviceloop.core.numbering import next_number
@@ -252,7 +253,8 @@ def request_create(
         sales_order=sales_order,
         contract=contract,
         warranty_state=verdict.state if verdict is not None else "",
-        warranty_reason=verdict.reason if verdict is not None else "",
+        warranty_reason=as_text(verdict.message) if verdict is not None else "",  # in the site's language
+        warranty_reason_message=as_stored(verdict.message) if verdict is not None else None,
         title=title,
         description=description.strip(),
         received_at=received_at,
@@ -492,6 +494,7 @@ def request_link_customer(
         verdict = warranty_state(unit, timezone.localdate(service_request.received_at))
         service_request.contract = verdict.contract
         service_request.warranty_state, service_request.warranty_reason = verdict.state, verdict.reason
+        service_request.warranty_reason_message = as_stored(verdict.message)
     service_request.site = site or service_request.site or (unit.site if unit is not None else None)
     sla_level = service_request.contract.sla_level if service_request.contract_id else ""
     service_request.priority = priority_for(service_request.severity, customer.level, sla_level)
@@ -788,9 +791,15 @@ def _escalations_record(todo: list[tuple[ServiceRequest, AtRisk, str]], now: dat
                 for service_request, risk, level in todo
             ])
             request_type = ContentType.objects.get_for_model(ServiceRequest)
+            notes: dict[tuple[str, str], tuple[str, Any]] = {}  # (target, level) -> (text, stored message)
+            for _request, risk, level in todo:
+                if (risk.target, level) not in notes:
+                    note = _escalation_note(risk, level)
+                    notes[(risk.target, level)] = (as_text(note), as_stored(note))
             TimelineEvent.objects.bulk_create([
                 TimelineEvent(content_type=request_type, object_id=service_request.pk, actor=None, at=now,
-                              verb="escalated", note=_escalation_note(risk, level), data=_escalation_data(risk, level))
+                              verb="escalated", note=notes[(risk.target, level)][0],
+                              note_message=notes[(risk.target, level)][1], data=_escalation_data(risk, level))
                 for service_request, risk, level in todo
             ])
             registry.run_escalation_hooks(escalations)  # the notifications' outbox rows commit with them
@@ -799,8 +808,10 @@ def _escalations_record(todo: list[tuple[ServiceRequest, AtRisk, str]], now: dat
     return escalations
 
 
-def _escalation_note(deadline: AtRisk, level: str) -> str:
-    return f"{SlaTarget(deadline.target).label} → {EscalationLevel(level).label}"
+def _escalation_note(deadline: AtRisk, level: str) -> Message:
+    """The timeline entry's text, kept as a message: each reader sees the target and level in their language."""
+    return message(gettext_noop("%(target)s → %(level)s"), target=SlaTarget(deadline.target).label,
+                   level=EscalationLevel(level).label)
 
 
 def _escalation_data(deadline: AtRisk, level: str) -> dict[str, Any]:

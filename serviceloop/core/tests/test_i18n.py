@@ -90,6 +90,7 @@ def test_chinese_pages_show_no_english(client, cast):
         reverse("assets:contract_detail", args=[contract.pk]),
         reverse("assets:model_list"),
         reverse("assets:model_detail", args=[unit.product_model.pk]),
+        reverse("accounts:settings"),
     ]
     for name in ("unit_create", "so_create", "contract_create"):
         pages.append(reverse(f"assets:{name}"))

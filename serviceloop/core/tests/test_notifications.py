@@ -160,7 +160,7 @@ def test_webhook_posts_json_to_an_http_url(people, settings):
     request = urlopen.call_args.args[0]
     assert request.full_url == "https://bridge.example.com/hook"
     assert json.loads(request.data) == {"to": "ann", "phone": "", "subject": "Hook", "body": "B", "url": "/x/",
-                                        "idempotency_key": key}
+                                        "language": "en", "idempotency_key": key}
     assert request.get_header("Idempotency-key") == key
     assert _status(row, "webhook") == "delivered"
 

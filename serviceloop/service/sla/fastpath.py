@@ -47,7 +47,8 @@ class _LogEvent(NamedTuple):
     at: datetime
 
 
-DEFERRED_TEXTS = ("description", "warranty_reason", "plan_note", "resolution", "cancel_reason")
+DEFERRED_TEXTS = ("description", "warranty_reason", "warranty_reason_message", "plan_note", "resolution",
+                  "cancel_reason")
 
 
 def _as_events(log: list[LogEntry]) -> list[_LogEvent]:

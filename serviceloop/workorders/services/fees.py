@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from serviceloop.core.concurrency import check_version, save_versioned
+from serviceloop.core.messages import join
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
 
+from ..choices import FeeKind
 from ..models import FeeLine, WorkOrder
 from .common import S, _has, _lock, _require, _text
 from .work_orders import PERM_CLOSE, PERM_DISPATCH, is_assigned
@@ -48,9 +50,15 @@ def fee_line_save(*, user: Any, instance: FeeLine, expected_version: int | None 
         raise ValidationError({"quantity": [_("The amount is too large.")]})
     save_versioned(instance, expected_version=expected_version, user=user)
     record_event(work_order, actor=user, verb="fee_added" if creating else "fee_changed",
-                 note=f"{instance.get_kind_display()} {instance.description} {instance.amount}",
+                 note=_fee_note(instance),
                  data={"fee_line": instance.pk, "amount": str(instance.amount)})
     return instance
+
+
+def _fee_note(line: FeeLine) -> Any:
+    """The timeline note of a fee line: the kind as a key, so each reader sees it in their language."""
+    kind = FeeKind(line.kind).label if line.kind in FeeKind.values else line.kind
+    return join(kind, line.description, str(line.amount), sep=" ")
 
 
 @transaction.atomic
@@ -59,7 +67,7 @@ def fee_line_delete(*, actor: Any, fee_line: FeeLine) -> None:
     _require_fee_writer(actor, work_order, "delete")
     if work_order.status in (S.CLOSED, S.CANCELLED):
         raise ValidationError(_("The fees of a closed or cancelled work order cannot change."), code="closed")
-    note = f"{fee_line.get_kind_display()} {fee_line.description} {fee_line.amount}"
+    note = _fee_note(fee_line)
     fee_line.delete()
     record_event(work_order, actor=actor, verb="fee_removed", note=note)
 

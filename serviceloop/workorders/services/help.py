@@ -10,8 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from serviceloop.core.concurrency import check_version, save_versioned
+from serviceloop.core.messages import message
 from serviceloop.core.notifications import mark_done, notify
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
@@ -65,7 +67,8 @@ def help_request_create(
     record_event(work_order, actor=actor, verb="help_requested", note=help_request.number,
                  data={"help_request": help_request.pk})
     notify(recipients=_managers(), kind="help_request", obj=help_request,
-           subject=_("Help request %(number)s from %(branch)s") % {"number": help_request.number, "branch": branch},
+           subject=message(gettext_noop("Help request %(number)s from %(branch)s"),
+                           number=help_request.number, branch=branch),
            body=reason)
     return help_request
 
@@ -108,13 +111,13 @@ def help_request_approve(
     record_event(work_order, actor=actor, verb="help_approved", note=f"{help_request.number}: {hq_engineer}",
                  data={"help_request": help_request.pk, "engineer": hq_engineer.pk})
     notify(recipients=[hq_engineer], kind="help_assigned", obj=work_order,
-           subject=_("You support work order %(number)s") % {"number": work_order.number},
-           body=_("%(customer)s. Help request %(request)s: %(reason)s")
-           % {"customer": work_order.customer.name, "request": help_request.number, "reason": help_request.reason})
+           subject=message(gettext_noop("You support work order %(number)s"), number=work_order.number),
+           body=message(gettext_noop("%(customer)s. Help request %(request)s: %(reason)s"),
+                        customer=work_order.customer.name, request=help_request.number, reason=help_request.reason))
     notify(recipients=[help_request.requested_by], kind="help_approved", obj=help_request,
-           subject=_("Help request %(number)s approved") % {"number": help_request.number},
-           body=_("Headquarters engineer %(name)s (phone %(phone)s) joins the job.")
-           % {"name": hq_engineer, "phone": engineer_phone(hq_engineer) or "-"})
+           subject=message(gettext_noop("Help request %(number)s approved"), number=help_request.number),
+           body=message(gettext_noop("Headquarters engineer %(name)s (phone %(phone)s) joins the job."),
+                        name=hq_engineer, phone=engineer_phone(hq_engineer) or "-"))
     return help_request
 
 
@@ -137,7 +140,8 @@ def help_request_reject(*, actor: Any, help_request: HelpRequest, reason: str) -
     mark_done(help_request, "help_request")
     record_event(help_request.work_order, actor=actor, verb="help_rejected", note=f"{help_request.number}: {reason}")
     notify(recipients=[help_request.requested_by], kind="help_rejected", obj=help_request,
-           subject=_("Help request %(number)s rejected") % {"number": help_request.number}, body=reason)
+           subject=message(gettext_noop("Help request %(number)s rejected"),
+                           number=help_request.number), body=reason)
     return help_request
 
 
@@ -221,7 +225,6 @@ def help_request_charge(
     record_event(help_request.work_order, actor=actor, verb="help_charged", note=f"{help_request.number}: {note}",
                  data={"help_request": help_request.pk, "amount": str(value), "payer": payer})
     notify(recipients=[help_request.requested_by], kind="help_charged", obj=help_request,
-           subject=_("Internal charge for help request %(number)s") % {"number": help_request.number},
-           body=_("%(amount)s CNY, %(payer)s. Basis: %(basis)s")
-           % {"amount": value, "payer": label, "basis": basis})
+           subject=message(gettext_noop("Internal charge for help request %(number)s"), **{"number": help_request.number}),
+           body=message(gettext_noop("%(amount)s CNY, %(payer)s. Basis: %(basis)s"), **{"amount": value, "payer": label, "basis": basis}))
     return help_request

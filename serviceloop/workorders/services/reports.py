@@ -16,8 +16,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from serviceloop.core.concurrency import save_versioned
+from serviceloop.core.messages import join, message
 from serviceloop.core.notifications import customer_users, notify, users_with_role
 from serviceloop.core.numbering import next_number
 from serviceloop.core.timeline import record_event
@@ -217,11 +219,11 @@ def service_report_sign(
             service_request = request_resolve(actor=actor, service_request=service_request, resolution=report.work_done or work_order.work_done)
         if satisfied and service_request.status == RequestStatus.RESOLVED and service_request.resolution_confirmed_at is None:
             request_confirm_resolution(actor=actor, service_request=service_request, how="signature", confirmed_by_name=signer_name)
-    subject = _("Service report %(number)s signed") % {"number": report.number}
-    body = _("%(customer)s, work order %(wo)s, signed by %(name)s.") % {
-        "customer": work_order.customer.name, "wo": work_order.number, "name": signer_name}
+    subject = message(gettext_noop("Service report %(number)s signed"), number=report.number)
+    body: Any = message(gettext_noop("%(customer)s, work order %(wo)s, signed by %(name)s."),
+                        customer=work_order.customer.name, wo=work_order.number, name=signer_name)
     if not satisfied:
-        body += " " + _("Not satisfied: %(reason)s") % {"reason": unsatisfied_reason}
+        body = join(body, message(gettext_noop("Not satisfied: %(reason)s"), reason=unsatisfied_reason), sep=" ")
     notify(recipients=customer_users(work_order.customer) + users_with_role("service_desk"), kind="report_signed",
            obj=report, subject=subject, body=body)
     return report

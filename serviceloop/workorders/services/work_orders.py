@@ -15,9 +15,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from serviceloop.core.concurrency import save_versioned
+from serviceloop.core.messages import message
 from serviceloop.core.notifications import customer_users, mark_done, notify, users_with_role
 from serviceloop.core.numbering import next_number
 from serviceloop.core.scoping import is_customer
@@ -239,8 +240,9 @@ def work_order_create(
         work_order.service_request = request_start_work(actor=actor, service_request=service_request, note=work_order.number)
     notify(
         recipients=_dispatchers(work_order), kind="work_order_to_dispatch", obj=work_order,
-        subject=_("Work order %(number)s waits for dispatch") % {"number": work_order.number},
-        body=_("%(customer)s: %(title)s") % {"customer": service_request.customer.name, "title": service_request.title},
+        subject=message(gettext_noop("Work order %(number)s waits for dispatch"), number=work_order.number),
+        body=message(gettext_noop("%(customer)s: %(title)s"),
+                     customer=service_request.customer.name, title=service_request.title),
     )
     return work_order
 
@@ -340,8 +342,9 @@ def work_order_assign(
     notify(
         recipients=[m for m in _managers(work_order) if m.pk != getattr(actor, "pk", None)],
         kind="work_order_to_approve", obj=work_order,
-        subject=_("Work order %(number)s waits for your approval") % {"number": work_order.number},
-        body=_("Lead engineer: %(lead)s") % {"lead": lead},
+        subject=message(gettext_noop("Work order %(number)s waits for your approval"),
+                        number=work_order.number),
+        body=message(gettext_noop("Lead engineer: %(lead)s"), lead=lead),
     )
     return work_order
 
@@ -361,7 +364,8 @@ def work_order_reject(*, actor: Any, work_order: WorkOrder, reason: str) -> Work
     _move(work_order, "reject", actor=actor, note=reason)
     mark_done(work_order, "work_order_to_approve")
     notify(recipients=_dispatchers(work_order), kind="work_order_returned", obj=work_order,
-           subject=_("Dispatch of %(number)s returned") % {"number": work_order.number}, body=reason)
+           subject=message(gettext_noop("Dispatch of %(number)s returned"),
+                           number=work_order.number), body=reason)
     return work_order
 
 
@@ -386,15 +390,16 @@ def work_order_approve(*, actor: Any, work_order: WorkOrder, note: str = "") -> 
     when = work_order.planned_date.isoformat() if work_order.planned_date else ""
     notify(
         recipients=[a.engineer for a in members], kind="work_order_dispatched", obj=work_order,
-        subject=_("Work order %(number)s is dispatched to you") % {"number": work_order.number},
-        body=_("%(customer)s, planned %(date)s. Contact the customer within the hour.")
-        % {"customer": work_order.customer.name, "date": when},
+        subject=message(gettext_noop("Work order %(number)s is dispatched to you"), number=work_order.number),
+        body=message(gettext_noop("%(customer)s, planned %(date)s. Contact the customer within the hour."),
+                     customer=work_order.customer.name, date=when),
     )
     notify(
         recipients=customer_users(work_order.customer), kind="engineer_dispatched", obj=work_order,
-        subject=_("An engineer is on the way for request %(number)s") % {"number": work_order.service_request.number},
-        body=_("Engineer %(name)s (phone %(phone)s) will contact you. Planned date: %(date)s.")
-        % {"name": lead, "phone": engineer_phone(lead) or "-", "date": when or "-"},
+        subject=message(gettext_noop("An engineer is on the way for request %(number)s"),
+                        number=work_order.service_request.number),
+        body=message(gettext_noop("Engineer %(name)s (phone %(phone)s) will contact you. Planned date: %(date)s."),
+                     name=lead, phone=engineer_phone(lead) or "-", date=when or "-"),
     )
     return work_order
 
@@ -448,11 +453,12 @@ def work_order_decline(*, actor: Any, work_order: WorkOrder, reason: str) -> Wor
     if assignment.role == AssignmentRole.LEAD:
         work_order.accepted_at = None
         _move(work_order, "decline", actor=actor, note=reason)
-        subject = _("%(name)s declined work order %(number)s: re-dispatch") % {"name": actor,
-                                                                              "number": work_order.number}
+        subject = message(gettext_noop("%(name)s declined work order %(number)s: re-dispatch"), name=actor,
+                          number=work_order.number)
     else:
         record_event(work_order, actor=actor, verb="helper_declined", note=reason)
-        subject = _("Helper %(name)s declined work order %(number)s") % {"name": actor, "number": work_order.number}
+        subject = message(gettext_noop("Helper %(name)s declined work order %(number)s"),
+                          name=actor, number=work_order.number)
     notify(recipients=_dispatchers(work_order), kind="work_order_declined", obj=work_order, subject=subject,
            body=reason)
     return work_order
@@ -508,10 +514,10 @@ def work_order_check_in(
     if not someone_there:
         notify(
             recipients=customer_users(work_order.customer), kind="engineer_arrived", obj=work_order,
-            subject=_("The engineer has arrived for request %(number)s") % {"number": service_request.number},
-            body=_("Engineer %(name)s (phone %(phone)s) arrived on site at %(time)s.")
-            % {"name": actor, "phone": engineer_phone(actor) or "-",
-               "time": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
+            subject=message(gettext_noop("The engineer has arrived for request %(number)s"),
+                            number=service_request.number),
+            body=message(gettext_noop("Engineer %(name)s (phone %(phone)s) arrived on site at %(time)s."),
+                         name=actor, phone=engineer_phone(actor) or "-", time=timezone.localtime(at).strftime("%Y-%m-%d %H:%M")),
         )
     return visit
 
@@ -699,12 +705,14 @@ def work_order_record_result(
     if result in ESCALATED_RESULTS:
         role = "tech_support" if result == WorkResult.ESCALATE_TECHNICAL else "process_tech"
         notify(recipients=users_with_role(role) + _managers(work_order), kind="work_order_escalated", obj=work_order,
-               subject=_("Work order %(number)s: %(result)s") % {"number": work_order.number, "result": label},
+               subject=message(gettext_noop("Work order %(number)s: %(result)s"),
+                               number=work_order.number, result=label),
                body=work_done)
     elif result != WorkResult.FIXED:
         notify(recipients=_dispatchers(work_order) + _managers(work_order), kind="work_order_follow_up",
                obj=work_order,
-               subject=_("Work order %(number)s: %(result)s") % {"number": work_order.number, "result": label},
+               subject=message(gettext_noop("Work order %(number)s: %(result)s"),
+                               number=work_order.number, result=label),
                body=work_done)
     return work_order
 
@@ -728,7 +736,8 @@ def work_order_record_escalation_plan(*, actor: Any, work_order: WorkOrder, plan
     save_versioned(work_order, expected_version=None, user=actor)
     record_event(work_order, actor=actor, verb="escalation_plan", note=plan)
     notify(recipients=[a.engineer for a in team(work_order)] + _dispatchers(work_order), kind="escalation_plan",
-           obj=work_order, subject=_("Plan for work order %(number)s") % {"number": work_order.number}, body=plan)
+           obj=work_order, subject=message(gettext_noop("Plan for work order %(number)s"),
+                                           number=work_order.number), body=plan)
     return work_order
 
 
@@ -783,7 +792,8 @@ def work_order_cancel(*, actor: Any, work_order: WorkOrder, reason: str) -> Work
     work_order.cancel_reason = reason
     _move(work_order, "cancel", actor=actor, note=reason)
     notify(recipients=members, kind="work_order_cancelled", obj=work_order,
-           subject=_("Work order %(number)s is cancelled") % {"number": work_order.number}, body=reason)
+           subject=message(gettext_noop("Work order %(number)s is cancelled"),
+                           number=work_order.number), body=reason)
     return work_order
 
 
