@@ -54,8 +54,9 @@ def test_the_inbox_follows_the_readers_language(new_page, live_server, shot, set
     select = page.locator("[data-testid=language-select]")
     select.focus()
     select.select_option("en")
-    page.keyboard.press("Enter")  # submits the form
-    page.wait_for_load_state()
+    page.keyboard.press("Tab")  # to the save button
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # submits the form
     assert "Your settings are saved." in page.locator("main").inner_text()
     assert User.objects.get(username="reader").language == "en"
     page.goto(f"{base}/core/notifications/")

@@ -25,7 +25,7 @@ def test_login_page_is_public_and_logged_in_user_goes_home(client, hq):
 
 # -- every page requires login --------------------------------------------------------------------
 
-PUBLIC = {"login", "logout", "healthz", "javascript-catalog", "set_language", "schema", "swagger-ui", "favicon"}
+PUBLIC = {"login", "logout", "healthz", "javascript-catalog", "set_language", "switch_language", "schema", "swagger-ui", "favicon"}
 SKIP_PREFIXES = ("admin/", "api/", "i18n/", "static/", "media/", "__")
 
 

@@ -55,7 +55,8 @@ def test_a_chinese_desk_users_intake_notifies_an_english_customer_in_english_and
     assert _in("zh-hans", lambda: plan.display_body).startswith("远程指导\n")
 
 
-def test_the_warranty_reason_shows_in_the_readers_language(client, cast):
+def test_the_warranty_reason_shows_in_the_readers_language(client, cast, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the site's language (this app's test conftest sets English)
     unit = UnitFactory(customer=cast.customer_a, ship_date=date(2025, 1, 15))
     with frozen(sh(2025, 6, 1, 10, 0)), translation.override("zh-hans"):
         request = new_request(actor=cast.desk, customer=cast.customer_a, unit=unit)
@@ -81,7 +82,8 @@ def test_a_request_stored_before_shows_its_reason_as_stored(cast):
     assert _in("en", lambda: request.warranty_reason_text) == "旧的原因"
 
 
-def test_escalation_entries_and_their_notifications_in_the_readers_language(client, cast):
+def test_escalation_entries_and_their_notifications_in_the_readers_language(client, cast, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the site's language (this app's test conftest sets English)
     SlaPolicyFactory(name="default", is_default=True, first_response_minutes=100, plan_decided_minutes=9000,
                      resolution_minutes=9000)
     cast.manager.language = "en"

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from serviceloop.core.step_api import allowed_steps_field
 
 from .. import selectors, services
-from ..choices import WorkOrderStatus, WorkResult
+from ..choices import ChargePayer, WorkOrderStatus, WorkResult
 from ..models import (
     TRANSITIONS,
     HelpRequest,
@@ -169,6 +169,7 @@ class SupportConfirmationSerializer(serializers.ModelSerializer):
 
 class HelpRequestSerializer(serializers.ModelSerializer):
     work_order_number = serializers.CharField(source="work_order.number", read_only=True)
+    charge_payer = serializers.ChoiceField(choices=ChargePayer.choices, allow_blank=True, read_only=True)  # "" until charged
     confirmation = serializers.SerializerMethodField()
 
     class Meta:
