@@ -151,7 +151,7 @@ class ApproveForm(forms.Form):
                 initial=line.quantity, widget=forms.NumberInput(attrs={**CONTROL, "inputmode": "numeric"}),
                 help_text=_("asked: %(n)s") % {"n": line.quantity})
             self.fields[f"reason_{line.pk}"] = forms.CharField(
-                label=_("reason when fewer"), required=False, max_length=500, widget=forms.TextInput(attrs=CONTROL))
+                label=_("%(part)s: reason when fewer") % {"part": line.part.number}, required=False, max_length=500, widget=forms.TextInput(attrs=CONTROL))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
