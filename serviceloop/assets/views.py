@@ -15,7 +15,13 @@ from django.views.decorators.http import require_GET
 
 from serviceloop.core import registry
 from serviceloop.core.access import get_for_user, require_model_perm
-from serviceloop.core.generic import GatedDeleteView, GatedDetailView, GatedEditView, GatedListView
+from serviceloop.core.generic import (
+    GatedDeleteView,
+    GatedDetailView,
+    GatedEditView,
+    GatedListView,
+    save_or_reset,
+)
 from serviceloop.core.listing import Column, ListPage, ListSpec
 from serviceloop.core.pdf import pdf_response
 from serviceloop.core.scoping import is_customer
@@ -36,18 +42,6 @@ LABELS_PER_ROW = 3
 
 def _date(value):
     return value.strftime("%Y-%m-%d") if value else ""
-
-
-def _save_or_reset(save, instance, **kwargs):
-    """Call a service; if it refuses a new record, the instance is new again (its writes rolled back)."""
-    creating = instance._state.adding
-    try:
-        return save(instance=instance, **kwargs)
-    except Exception:
-        if creating:
-            instance.pk = None
-            instance._state.adding = True
-        raise
 
 
 UNIT_LIST = ListSpec(
@@ -113,7 +107,7 @@ class UnitEditView(GatedEditView):
 
     @staticmethod
     def save(*, user, instance, form):
-        return _save_or_reset(services.unit_save, instance, user=user, expected_version=form.expected_version)
+        return save_or_reset(services.unit_save, instance, user=user, expected_version=form.expected_version)
 
 
 class UnitDeleteView(GatedDeleteView):
@@ -284,7 +278,7 @@ class SalesOrderEditView(GatedEditView):
 
     @staticmethod
     def save(*, user, instance, form):
-        return _save_or_reset(services.sales_order_save, instance, user=user, lines=form.line_data(),
+        return save_or_reset(services.sales_order_save, instance, user=user, lines=form.line_data(),
                               expected_version=form.expected_version)
 
 
@@ -355,7 +349,7 @@ class ContractEditView(GatedEditView):
 
     @staticmethod
     def save(*, user, instance, form):
-        return _save_or_reset(services.contract_save, instance, user=user, units=list(form.cleaned_data["units"]),
+        return save_or_reset(services.contract_save, instance, user=user, units=list(form.cleaned_data["units"]),
                               expected_version=form.expected_version)
 
 
@@ -409,7 +403,7 @@ class ProductModelEditView(GatedEditView):
 
     @staticmethod
     def save(*, user, instance, form):
-        return _save_or_reset(services.product_model_save, instance, user=user,
+        return save_or_reset(services.product_model_save, instance, user=user,
                               expected_version=form.expected_version)
 
 

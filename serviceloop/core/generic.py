@@ -29,6 +29,19 @@ from .listing import ListPage, ListSpec
 from .timeline import record_event
 
 
+def save_or_reset(save: Callable[..., Any], instance: Any, **kwargs: Any) -> Any:
+    """Call a service that saves ``instance``; if it refuses a new record, the instance is new again (its writes
+    rolled back), so the edit form shows as a form for a new record."""
+    creating = instance._state.adding
+    try:
+        return save(instance=instance, **kwargs)
+    except Exception:
+        if creating:
+            instance.pk = None
+            instance._state.adding = True
+        raise
+
+
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 

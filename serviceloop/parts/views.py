@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from serviceloop.core.access import get_for_user, require_model_perm
-from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView
+from serviceloop.core.generic import GatedDetailView, GatedEditView, GatedListView, save_or_reset
 from serviceloop.core.listing import Column, ListSpec
 from serviceloop.core.steps import StepView, merge_errors
 from serviceloop.workorders.models import WorkOrder
@@ -29,17 +29,6 @@ from .steps import OLD_PART_STEPS, REQUISITION_STEPS
 
 def _when(value: Any) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _save_or_reset(save, instance, **kwargs):
-    creating = instance._state.adding
-    try:
-        return save(instance=instance, **kwargs)
-    except Exception:
-        if creating:
-            instance.pk = None
-            instance._state.adding = True
-        raise
 
 
 # ---------------------------------------------------------------- catalogue
@@ -96,7 +85,7 @@ class PartEditView(GatedEditView):
 
     @staticmethod
     def save(*, user, instance, form):
-        return _save_or_reset(services.part_save, instance, user=user, expected_version=form.expected_version,
+        return save_or_reset(services.part_save, instance, user=user, expected_version=form.expected_version,
                               compatible_models=form.cleaned_data.get("compatible_models"))
 
 
@@ -152,7 +141,7 @@ class LocationEditView(GatedEditView):
 
     @staticmethod
     def save(*, user, instance, form):
-        return _save_or_reset(services.location_save, instance, user=user, expected_version=form.expected_version)
+        return save_or_reset(services.location_save, instance, user=user, expected_version=form.expected_version)
 
 
 STOCK_LIST = ListSpec(
